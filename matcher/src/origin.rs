@@ -1,0 +1,694 @@
+//! The request-side grammar: validate and split an `Origin` header value.
+//!
+//! Browsers send the ASCII serialization of an origin (URL standard, §4.6 "origin", "ASCII
+//! serialization of an origin") or the string `null` (Fetch, §3.2.5 "`Origin` header"). corsmatch
+//! accepts exactly those bytes and nothing else. In particular it never normalizes a request: no
+//! lowercasing, no percent-decoding, no trimming. A value that a browser would not have produced is
+//! denied, because every normalization step is a way to make two different strings compare equal, which
+//! is how allowlists get bypassed (`https://EXAMPLE.com`, `https://ex%61mple.com`).
+//!
+//! The grammar (see `DESIGN.md`):
+//!
+//! ```text
+//! origin  = "null" / scheme "://" host [ ":" port ]
+//! scheme  = lower-alpha *( lower-alpha / DIGIT / "+" / "-" / "." )     ; at most 64 bytes
+//! host    = domain / ipv4 / "[" ipv6 "]"
+//! domain  = label *( "." label ) [ "." ]     ; at most 253 bytes
+//! label   = 1*63( lower-alpha / DIGIT / "-" / "_" )
+//! ipv4    = canonical dotted quad
+//! ipv6    = canonical text (RFC 5952 / URL standard §3.6 "IPv6 serializer"), no embedded IPv4, no zone
+//! port    = 1..65535, no leading zero, never the scheme's default
+//! ```
+//!
+//! A domain whose last label is a number (all digits, or `0x` followed by hex digits) is what the URL
+//! standard's "ends in a number checker" (§3.5 "host parsing") hands to the IPv4 parser, so it is a valid
+//! host only as a canonical dotted quad.
+//!
+//! This module is the only place in the library that parses origins. [`parse`] does one forward pass
+//! over at most [`MAX_ORIGIN_LEN`] bytes and allocates nothing; the [`Origin`] it returns borrows the
+//! input.
+
+use core::fmt;
+
+/// The longest `Origin` value accepted: a 64-byte scheme, `://`, a 253-byte host and `:65535`.
+///
+/// Longer values are rejected before any other byte is looked at.
+pub const MAX_ORIGIN_LEN: usize = MAX_SCHEME_LEN + 3 + MAX_DOMAIN_LEN + 6;
+/// The longest scheme accepted.
+pub const MAX_SCHEME_LEN: usize = 64;
+/// The longest domain (host) accepted, trailing dot included.
+pub const MAX_DOMAIN_LEN: usize = 253;
+/// The longest label accepted.
+pub const MAX_LABEL_LEN: usize = 63;
+
+/// What kind of host an origin has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HostKind {
+    /// A domain name (`example.com`, `localhost`, `example.com.`).
+    Domain,
+    /// A canonical dotted-quad IPv4 address (`127.0.0.1`).
+    Ipv4,
+    /// A canonical IPv6 address in brackets (`[::1]`).
+    Ipv6,
+}
+
+/// A validated `Origin` value, borrowing the request's bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin<'a> {
+    /// The opaque origin, sent as `null`.
+    Null,
+    /// A tuple origin: scheme, host and optional port.
+    Tuple(TupleOrigin<'a>),
+}
+
+/// A tuple origin (scheme, host, port), as offsets into the request's bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TupleOrigin<'a> {
+    bytes: &'a [u8],
+    scheme_end: u16,
+    host_end: u16,
+    host_kind: HostKind,
+    port: Option<u16>,
+}
+
+impl<'a> TupleOrigin<'a> {
+    /// The whole serialized origin, exactly as received.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// The scheme, without `://`.
+    pub fn scheme(&self) -> &'a [u8] {
+        &self.bytes[..usize::from(self.scheme_end)]
+    }
+
+    /// The host as serialized: a domain, a dotted quad, or an IPv6 address **with** its brackets.
+    pub fn host(&self) -> &'a [u8] {
+        &self.bytes[usize::from(self.scheme_end) + 3..usize::from(self.host_end)]
+    }
+
+    /// What kind of host this is.
+    pub fn host_kind(&self) -> HostKind {
+        self.host_kind
+    }
+
+    /// The explicit port, if any (never the scheme's default: that is rejected).
+    pub fn port(&self) -> Option<u16> {
+        self.port
+    }
+
+    /// `scheme://host`, the serialization without its port.
+    pub fn without_port(&self) -> &'a [u8] {
+        &self.bytes[..usize::from(self.host_end)]
+    }
+}
+
+/// Which rule of the grammar a value broke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OriginErrorKind {
+    /// The value is empty.
+    Empty,
+    /// The value is longer than [`MAX_ORIGIN_LEN`].
+    TooLong,
+    /// There is no `scheme://` (and the value is not `null`).
+    MissingScheme,
+    /// The scheme holds a byte outside its set, or does not start with a letter.
+    BadScheme,
+    /// The scheme is longer than [`MAX_SCHEME_LEN`].
+    SchemeTooLong,
+    /// An ASCII uppercase letter: browsers serialize scheme and host in lowercase.
+    Uppercase,
+    /// A `%`: browsers never send a percent-encoded origin.
+    PercentEncoded,
+    /// Userinfo (`user@`): origins never carry it.
+    Userinfo,
+    /// A `/` after the host: origins have no path, not even `/`.
+    Path,
+    /// A `?`: origins have no query.
+    Query,
+    /// A `#`: origins have no fragment.
+    Fragment,
+    /// A byte that no part of an origin may hold (space, control, non-ASCII, `` ` ``, `{`, …).
+    BadByte,
+    /// Nothing between `://` and the port or the end.
+    EmptyHost,
+    /// An empty label (`a..b`, `.a`, a second trailing dot).
+    EmptyLabel,
+    /// A label over [`MAX_LABEL_LEN`] bytes.
+    LabelTooLong,
+    /// A domain over [`MAX_DOMAIN_LEN`] bytes.
+    DomainTooLong,
+    /// The last label is a number but the host is not a canonical dotted quad
+    /// (`127.1`, `1.2.3.04`, `example.123`, `0x7f.0.0.1`).
+    NumericDomain,
+    /// A bracketed host that is not canonical IPv6 text.
+    BadIpv6,
+    /// A port that is empty, not decimal, has a leading zero, is 0 or exceeds 65535.
+    BadPort,
+    /// The scheme's default port written out (`https://a.com:443`): browsers omit it.
+    DefaultPort,
+}
+
+impl OriginErrorKind {
+    /// A short stable name (kebab-case), for logs and machine-readable output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Empty => "empty",
+            Self::TooLong => "too-long",
+            Self::MissingScheme => "missing-scheme",
+            Self::BadScheme => "bad-scheme",
+            Self::SchemeTooLong => "scheme-too-long",
+            Self::Uppercase => "uppercase",
+            Self::PercentEncoded => "percent-encoded",
+            Self::Userinfo => "userinfo",
+            Self::Path => "path",
+            Self::Query => "query",
+            Self::Fragment => "fragment",
+            Self::BadByte => "bad-byte",
+            Self::EmptyHost => "empty-host",
+            Self::EmptyLabel => "empty-label",
+            Self::LabelTooLong => "label-too-long",
+            Self::DomainTooLong => "domain-too-long",
+            Self::NumericDomain => "numeric-domain",
+            Self::BadIpv6 => "bad-ipv6",
+            Self::BadPort => "bad-port",
+            Self::DefaultPort => "default-port",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Empty => "the value is empty",
+            Self::TooLong => "the value is longer than any serialized origin can be",
+            Self::MissingScheme => "there is no `scheme://`",
+            Self::BadScheme => {
+                "the scheme must be a lowercase letter followed by letters, digits, `+`, `-` or `.`"
+            }
+            Self::SchemeTooLong => "the scheme is longer than 64 bytes",
+            Self::Uppercase => "an uppercase letter: browsers send scheme and host in lowercase",
+            Self::PercentEncoded => "a `%`: browsers never percent-encode an origin",
+            Self::Userinfo => "userinfo (`@`): an origin never carries it",
+            Self::Path => "a `/` after the host: an origin has no path",
+            Self::Query => "a `?`: an origin has no query",
+            Self::Fragment => "a `#`: an origin has no fragment",
+            Self::BadByte => "a byte that no origin may hold",
+            Self::EmptyHost => "the host is empty",
+            Self::EmptyLabel => "an empty label in the host",
+            Self::LabelTooLong => "a label longer than 63 bytes",
+            Self::DomainTooLong => "a host longer than 253 bytes",
+            Self::NumericDomain => "the host ends in a number but is not a canonical IPv4 address",
+            Self::BadIpv6 => "the bracketed host is not canonical IPv6 text",
+            Self::BadPort => "the port must be 1..65535 with no leading zero",
+            Self::DefaultPort => "the scheme's default port is written out; browsers omit it",
+        }
+    }
+}
+
+/// Why a value is not a serialized origin: the rule it broke and the byte offset where it was seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OriginError {
+    kind: OriginErrorKind,
+    at: usize,
+}
+
+impl OriginError {
+    /// The rule that was broken.
+    pub fn kind(&self) -> OriginErrorKind {
+        self.kind
+    }
+
+    /// The byte offset in the value where the problem was detected.
+    pub fn offset(&self) -> usize {
+        self.at
+    }
+}
+
+impl fmt::Display for OriginError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (at byte {})", self.kind.describe(), self.at)
+    }
+}
+
+impl std::error::Error for OriginError {}
+
+fn err<T>(kind: OriginErrorKind, at: usize) -> Result<T, OriginError> {
+    Err(OriginError { kind, at })
+}
+
+/// The default port of a special scheme (URL standard §4.1 "special scheme"), `None` for every other.
+pub fn default_port(scheme: &[u8]) -> Option<u16> {
+    match scheme {
+        b"http" | b"ws" => Some(80),
+        b"https" | b"wss" => Some(443),
+        b"ftp" => Some(21),
+        _ => None,
+    }
+}
+
+// Byte classes, one table lookup per byte on the host scan.
+const HOST: u8 = 1; // a-z 0-9 - _ .
+const SCHEME: u8 = 2; // a-z 0-9 + - .
+
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = b'a';
+    while b <= b'z' {
+        t[b as usize] = HOST | SCHEME;
+        b += 1;
+    }
+    let mut d = b'0';
+    while d <= b'9' {
+        t[d as usize] = HOST | SCHEME;
+        d += 1;
+    }
+    t[b'-' as usize] = HOST | SCHEME;
+    t[b'.' as usize] = HOST | SCHEME;
+    t[b'_' as usize] = HOST;
+    t[b'+' as usize] = SCHEME;
+    t
+};
+
+/// Classifies a byte that ended a scan unexpectedly.
+fn unexpected(b: u8) -> OriginErrorKind {
+    match b {
+        b'A'..=b'Z' => OriginErrorKind::Uppercase,
+        b'%' => OriginErrorKind::PercentEncoded,
+        b'@' => OriginErrorKind::Userinfo,
+        b'/' => OriginErrorKind::Path,
+        b'?' => OriginErrorKind::Query,
+        b'#' => OriginErrorKind::Fragment,
+        _ => OriginErrorKind::BadByte,
+    }
+}
+
+/// Validates `bytes` as a serialized origin and splits it into its parts.
+///
+/// Allocation-free and linear; rejects values longer than [`MAX_ORIGIN_LEN`] without scanning them.
+pub fn parse(bytes: &[u8]) -> Result<Origin<'_>, OriginError> {
+    use OriginErrorKind as K;
+    if bytes.is_empty() {
+        return err(K::Empty, 0);
+    }
+    if bytes.len() > MAX_ORIGIN_LEN {
+        return err(K::TooLong, MAX_ORIGIN_LEN);
+    }
+    if bytes == b"null" {
+        return Ok(Origin::Null);
+    }
+
+    // scheme
+    if !bytes[0].is_ascii_lowercase() {
+        return err(
+            if bytes[0].is_ascii_uppercase() {
+                K::Uppercase
+            } else {
+                K::BadScheme
+            },
+            0,
+        );
+    }
+    let mut i = 1;
+    while i < bytes.len() && CLASS[usize::from(bytes[i])] & SCHEME != 0 {
+        i += 1;
+    }
+    if i == bytes.len() {
+        return err(K::MissingScheme, i);
+    }
+    if bytes[i] != b':' {
+        let kind = match bytes[i] {
+            b'A'..=b'Z' => K::Uppercase,
+            _ => K::BadScheme,
+        };
+        return err(kind, i);
+    }
+    if i > MAX_SCHEME_LEN {
+        return err(K::SchemeTooLong, MAX_SCHEME_LEN);
+    }
+    let scheme_end = i;
+    if bytes.get(i + 1) != Some(&b'/') || bytes.get(i + 2) != Some(&b'/') {
+        return err(K::MissingScheme, i);
+    }
+    let host_start = i + 3;
+
+    // host
+    let (host_end, host_kind) = if bytes.get(host_start) == Some(&b'[') {
+        let Some(close) = bytes[host_start..].iter().position(|&b| b == b']') else {
+            return err(K::BadIpv6, host_start);
+        };
+        let close = host_start + close;
+        if !is_canonical_ipv6(&bytes[host_start + 1..close]) {
+            return err(K::BadIpv6, host_start + 1);
+        }
+        (close + 1, HostKind::Ipv6)
+    } else {
+        let mut j = host_start;
+        while j < bytes.len() && CLASS[usize::from(bytes[j])] & HOST != 0 {
+            j += 1;
+        }
+        if j < bytes.len() && bytes[j] != b':' {
+            return err(unexpected(bytes[j]), j);
+        }
+        if j == host_start {
+            return err(K::EmptyHost, j);
+        }
+        let kind = check_domain(&bytes[host_start..j]).map_err(|(kind, at)| OriginError {
+            kind,
+            at: host_start + at,
+        })?;
+        (j, kind)
+    };
+
+    // port
+    let port = if host_end == bytes.len() {
+        None
+    } else if bytes[host_end] != b':' {
+        return err(unexpected(bytes[host_end]), host_end);
+    } else {
+        let digits = &bytes[host_end + 1..];
+        let at = host_end + 1;
+        let port = parse_port(digits).map_err(|k| OriginError { kind: k, at })?;
+        if default_port(&bytes[..scheme_end]) == Some(port) {
+            return err(K::DefaultPort, at);
+        }
+        Some(port)
+    };
+
+    Ok(Origin::Tuple(TupleOrigin {
+        bytes,
+        // Both fit: the value is at most MAX_ORIGIN_LEN (< u16::MAX) bytes long.
+        scheme_end: scheme_end as u16,
+        host_end: host_end as u16,
+        host_kind,
+        port,
+    }))
+}
+
+/// Parses a port: 1..65535, decimal, no leading zero. The scheme's default is not checked here.
+pub fn parse_port(digits: &[u8]) -> Result<u16, OriginErrorKind> {
+    if let Some(&b) = digits.iter().find(|b| !b.is_ascii_digit()) {
+        return Err(port_byte(b));
+    }
+    if digits.is_empty() || digits.len() > 5 || digits[0] == b'0' {
+        return Err(OriginErrorKind::BadPort);
+    }
+    let value = digits
+        .iter()
+        .fold(0u32, |v, &b| v * 10 + u32::from(b - b'0'));
+    u16::try_from(value).map_err(|_| OriginErrorKind::BadPort)
+}
+
+fn port_byte(b: u8) -> OriginErrorKind {
+    match unexpected(b) {
+        OriginErrorKind::BadByte | OriginErrorKind::Uppercase => OriginErrorKind::BadPort,
+        other => other,
+    }
+}
+
+/// Validates a domain or IPv4 host made only of bytes in `[a-z0-9._-]`.
+///
+/// Returns the host kind, or the broken rule and its offset within `host`.
+pub fn check_domain(host: &[u8]) -> Result<HostKind, (OriginErrorKind, usize)> {
+    use OriginErrorKind as K;
+    if host.is_empty() {
+        return Err((K::EmptyHost, 0));
+    }
+    if let Some(at) = host.iter().position(|&b| CLASS[usize::from(b)] & HOST == 0) {
+        return Err((unexpected(host[at]), at));
+    }
+    if host.len() > MAX_DOMAIN_LEN {
+        return Err((K::DomainTooLong, MAX_DOMAIN_LEN));
+    }
+    // One trailing dot is allowed and makes a distinct host (DESIGN.md).
+    let body = host.strip_suffix(b".").unwrap_or(host);
+    let mut start = 0;
+    let mut last = &body[..0];
+    let mut labels = 0;
+    for (k, &b) in body.iter().chain(core::iter::once(&b'.')).enumerate() {
+        if b == b'.' {
+            let label = &body[start..k];
+            if label.is_empty() {
+                return Err((K::EmptyLabel, k));
+            }
+            if label.len() > MAX_LABEL_LEN {
+                return Err((K::LabelTooLong, start + MAX_LABEL_LEN));
+            }
+            last = label;
+            labels += 1;
+            start = k + 1;
+        }
+    }
+    // URL standard §3.5, "ends in a number checker": such a host goes to the IPv4 parser.
+    if !is_number(last) {
+        return Ok(HostKind::Domain);
+    }
+    if labels == 4 && body.len() == host.len() && body.split(|&b| b == b'.').all(is_canonical_octet)
+    {
+        Ok(HostKind::Ipv4)
+    } else {
+        Err((K::NumericDomain, host.len() - last.len()))
+    }
+}
+
+/// URL standard §3.5: all ASCII digits, or `0x`/`0X` followed by zero or more hex digits.
+fn is_number(label: &[u8]) -> bool {
+    if let Some(hex) = label
+        .strip_prefix(b"0x")
+        .or_else(|| label.strip_prefix(b"0X"))
+    {
+        hex.iter().all(u8::is_ascii_hexdigit)
+    } else {
+        !label.is_empty() && label.iter().all(u8::is_ascii_digit)
+    }
+}
+
+fn is_canonical_octet(part: &[u8]) -> bool {
+    match part {
+        [d] => d.is_ascii_digit(),
+        [b'1'..=b'9', d] => d.is_ascii_digit(),
+        [b'1', d, e] => d.is_ascii_digit() && e.is_ascii_digit(),
+        [b'2', b'0'..=b'4', e] => e.is_ascii_digit(),
+        [b'2', b'5', b'0'..=b'5'] => true,
+        _ => false,
+    }
+}
+
+/// Parses IPv6 text without embedded IPv4 (URL standard §3.5 "IPv6 parser", minus the IPv4 branch).
+/// Hex digits of either case are accepted; canonicality is checked separately.
+pub fn parse_ipv6(text: &[u8]) -> Option<[u16; 8]> {
+    let mut pieces = [0u16; 8];
+    let mut index = 0usize;
+    let mut compress: Option<usize> = None;
+    let mut i = 0usize;
+    if text.first() == Some(&b':') {
+        if text.get(1) != Some(&b':') {
+            return None;
+        }
+        i = 2;
+        index = 1;
+        compress = Some(1);
+    }
+    while i < text.len() {
+        if index == 8 {
+            return None;
+        }
+        if text[i] == b':' {
+            if compress.is_some() {
+                return None;
+            }
+            i += 1;
+            index += 1;
+            compress = Some(index);
+            continue;
+        }
+        let mut value: u16 = 0;
+        let mut length = 0;
+        while length < 4 && i < text.len() && text[i].is_ascii_hexdigit() {
+            let digit = (text[i] as char).to_digit(16).unwrap_or(0) as u16;
+            value = value * 16 + digit;
+            i += 1;
+            length += 1;
+        }
+        if length == 0 {
+            return None;
+        }
+        if i < text.len() {
+            if text[i] != b':' {
+                return None;
+            }
+            i += 1;
+            if i == text.len() {
+                return None;
+            }
+        }
+        pieces[index] = value;
+        index += 1;
+    }
+    match compress {
+        Some(c) => {
+            let mut swaps = index - c;
+            let mut k = 7;
+            while k != 0 && swaps > 0 {
+                pieces.swap(k, c + swaps - 1);
+                k -= 1;
+                swaps -= 1;
+            }
+        }
+        None if index != 8 => return None,
+        None => {}
+    }
+    Some(pieces)
+}
+
+/// The longest IPv6 serialization: eight groups of four hex digits and seven colons.
+pub const MAX_IPV6_TEXT: usize = 39;
+
+/// Serializes an IPv6 address (URL standard §3.6 "IPv6 serializer", which RFC 5952 agrees with):
+/// lowercase hex, no leading zeros, the first longest run of two or more zero pieces as `::`.
+/// Returns the buffer and the length used.
+pub fn serialize_ipv6(pieces: &[u16; 8]) -> ([u8; MAX_IPV6_TEXT], usize) {
+    let mut out = [0u8; MAX_IPV6_TEXT];
+    let mut n = 0;
+    // first longest run of zeros, of length > 1
+    let (mut best_start, mut best_len) = (usize::MAX, 1);
+    let mut k = 0;
+    while k < 8 {
+        if pieces[k] == 0 {
+            let start = k;
+            while k < 8 && pieces[k] == 0 {
+                k += 1;
+            }
+            if k - start > best_len {
+                best_start = start;
+                best_len = k - start;
+            }
+        } else {
+            k += 1;
+        }
+    }
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut k = 0;
+    while k < 8 {
+        if k == best_start {
+            if k == 0 {
+                out[n] = b':';
+                n += 1;
+            }
+            out[n] = b':';
+            n += 1;
+            k += best_len;
+            continue;
+        }
+        let p = pieces[k];
+        let mut started = false;
+        for shift in [12u16, 8, 4, 0] {
+            let d = (p >> shift) & 0xf;
+            if d != 0 || started || shift == 0 {
+                out[n] = HEX[usize::from(d)];
+                n += 1;
+                started = true;
+            }
+        }
+        if k != 7 {
+            out[n] = b':';
+            n += 1;
+        }
+        k += 1;
+    }
+    (out, n)
+}
+
+/// True iff `text` (between the brackets) is exactly the canonical serialization of an IPv6 address.
+pub fn is_canonical_ipv6(text: &[u8]) -> bool {
+    if text.len() > MAX_IPV6_TEXT || text.iter().any(|b| b.is_ascii_uppercase()) {
+        return false;
+    }
+    match parse_ipv6(text) {
+        Some(pieces) => {
+            let (buf, n) = serialize_ipv6(&pieces);
+            &buf[..n] == text
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(s: &str) -> (String, String, HostKind, Option<u16>) {
+        match parse(s.as_bytes()).unwrap() {
+            Origin::Tuple(t) => (
+                String::from_utf8(t.scheme().to_vec()).unwrap(),
+                String::from_utf8(t.host().to_vec()).unwrap(),
+                t.host_kind(),
+                t.port(),
+            ),
+            Origin::Null => panic!("null"),
+        }
+    }
+
+    #[test]
+    fn splits_parts() {
+        assert_eq!(
+            parts("https://api.example.com:8443"),
+            (
+                "https".into(),
+                "api.example.com".into(),
+                HostKind::Domain,
+                Some(8443)
+            )
+        );
+        assert_eq!(
+            parts("http://[::1]:8080"),
+            ("http".into(), "[::1]".into(), HostKind::Ipv6, Some(8080))
+        );
+        assert_eq!(
+            parts("http://10.0.0.1"),
+            ("http".into(), "10.0.0.1".into(), HostKind::Ipv4, None)
+        );
+        assert_eq!(parse(b"null"), Ok(Origin::Null));
+    }
+
+    #[test]
+    fn error_kinds_and_offsets() {
+        let e = |s: &str| parse(s.as_bytes()).unwrap_err();
+        assert_eq!(e("https://Example.com").kind(), OriginErrorKind::Uppercase);
+        assert_eq!(e("https://Example.com").offset(), 8);
+        assert_eq!(e("https://example.com/").kind(), OriginErrorKind::Path);
+        assert_eq!(e("https://a@example.com").kind(), OriginErrorKind::Userinfo);
+        assert_eq!(
+            e("https://example.com:443").kind(),
+            OriginErrorKind::DefaultPort
+        );
+        assert_eq!(
+            e("https://example.com:0443").kind(),
+            OriginErrorKind::BadPort
+        );
+        assert_eq!(e("https://127.1").kind(), OriginErrorKind::NumericDomain);
+        assert_eq!(e("http://[::FFFF]").kind(), OriginErrorKind::BadIpv6);
+    }
+
+    #[test]
+    fn ipv6_round_trip() {
+        for (text, canonical) in [
+            ("::", true),
+            ("::1", true),
+            ("1::", true),
+            ("2001:db8::1", true),
+            ("2001:db8:0:0:1:0:0:1", false),
+            ("2001:db8::1:0:0:1", true),
+            ("2001:0db8::1", false),
+            ("1:0:1:1:1:1:1:1", true),
+            ("1::1:1:1:1:1:1", false),
+            ("::ffff:1.2.3.4", false),
+            ("1:2:3:4:5:6:7:8", true),
+            ("1:2:3:4:5:6:7:8:9", false),
+            (":::", false),
+            ("1::2::3", false),
+            ("", false),
+        ] {
+            assert_eq!(is_canonical_ipv6(text.as_bytes()), canonical, "{text}");
+        }
+    }
+}

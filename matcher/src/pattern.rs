@@ -1,0 +1,769 @@
+//! The config-side language: parse, validate and normalize allowlist entries.
+//!
+//! | entry | meaning |
+//! |---|---|
+//! | `https://example.com`, `http://localhost:3000`, `http://[::1]:8080` | exactly that origin |
+//! | `https://*.example.com` | scheme `https`, default port, one or more labels then `.example.com` |
+//! | `https://*.example.com:8443`, `http://localhost:*` | as above with that port; `:*` is any port, the default included |
+//! | `regex:^https://pr-[0-9]+\.example\.dev$` | a regex over the **whole** serialized origin |
+//! | `null` | the opaque origin (opt-in) |
+//! | `*` | any origin |
+//!
+//! Unlike the request side ([`crate::origin`]), configuration is written by people, so a few harmless
+//! spellings are normalized, each reported as a [`NoteKind`]: ASCII case in scheme and host, Unicode hosts
+//! (IDNA, UTS #46, as the URL standard's "domain to ASCII" does), an explicit default port, one trailing
+//! `/`. Everything else that is not an origin is an [`Error`] naming the entry's position, its text, what
+//! is wrong and how to fix it; [`Allowlist::parse`] reports the errors of **every** entry at once.
+//!
+//! Once normalized, an entry is validated by serializing it and running the request grammar
+//! ([`crate::origin::parse`]) over it, so an entry is accepted exactly when the origins it names are ones
+//! a browser can send.
+
+use core::fmt;
+
+use crate::origin::{self, HostKind, OriginErrorKind};
+
+/// The prefix that marks a regex entry.
+pub const REGEX_PREFIX: &str = "regex:";
+
+/// One parsed and normalized allowlist entry.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Pattern {
+    /// `*`: every well-formed origin, `null` included.
+    Any,
+    /// `null`: the opaque origin.
+    Null,
+    /// A scheme, a host (exact or subdomain wildcard) and a port rule.
+    Host(HostPattern),
+    /// `regex:…`: a regex over the whole serialized origin.
+    Regex(RegexPattern),
+}
+
+/// The port part of a host pattern.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PortSpec {
+    /// No port in the origin (the scheme's default, or none for non-special schemes).
+    Default,
+    /// Exactly this port in the origin.
+    Port(u16),
+    /// `:*`: any port, or none.
+    Any,
+}
+
+impl PortSpec {
+    /// Whether an origin's port (as parsed by [`crate::origin`]) satisfies this rule.
+    pub fn accepts(self, port: Option<u16>) -> bool {
+        match self {
+            PortSpec::Default => port.is_none(),
+            PortSpec::Port(p) => port == Some(p),
+            PortSpec::Any => true,
+        }
+    }
+}
+
+/// The host part of a host pattern.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum HostSpec {
+    /// Exactly this host (lowercase ASCII; IPv6 with brackets).
+    Exact {
+        /// The normalized host text.
+        host: Box<str>,
+        /// What kind of host it is.
+        kind: HostKind,
+    },
+    /// `*.base`: one or more labels followed by `.base`; never `base` itself.
+    Subdomains {
+        /// The normalized base domain, without the leading `*.`.
+        base: Box<str>,
+    },
+}
+
+/// `scheme://host[:port]` with a possibly wildcarded host or port.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct HostPattern {
+    /// The lowercase scheme.
+    pub scheme: Box<str>,
+    /// The host rule.
+    pub host: HostSpec,
+    /// The port rule.
+    pub port: PortSpec,
+}
+
+impl HostPattern {
+    /// Whether the host is loopback: `localhost`, `*.localhost`, a name under `.localhost`,
+    /// `127.0.0.0/8` or `[::1]`.
+    pub fn is_loopback(&self) -> bool {
+        match &self.host {
+            HostSpec::Exact { host, kind } => match kind {
+                HostKind::Domain => is_localhost_name(host),
+                HostKind::Ipv4 => host.starts_with("127."),
+                HostKind::Ipv6 => &**host == "[::1]",
+            },
+            HostSpec::Subdomains { base } => is_localhost_name(base),
+        }
+    }
+}
+
+fn is_localhost_name(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    name == "localhost" || name.ends_with(".localhost")
+}
+
+/// A regex entry; the source is kept as written after `regex:`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RegexPattern {
+    source: Box<str>,
+}
+
+impl RegexPattern {
+    /// The regex source (without the `regex:` prefix).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+impl Pattern {
+    /// Parses and normalizes one entry. Notes about normalization are appended to `notes`.
+    pub fn parse(entry: &str, notes: &mut Vec<NoteKind>) -> Result<Pattern, ErrorKind> {
+        parse_entry(entry, notes)
+    }
+
+    /// True for an origin pattern whose scheme is not `https` and whose host is not loopback: with
+    /// credentials, such an entry hands the user's session to anyone on the network path.
+    /// `*`, `null` and regexes are not host patterns and give `false`; the policy judges them itself.
+    pub fn is_insecure(&self) -> bool {
+        match self {
+            Pattern::Host(h) => &*h.scheme != "https" && !h.is_loopback(),
+            _ => false,
+        }
+    }
+
+    /// True for a subdomain wildcard whose base is a public suffix on the Public Suffix List
+    /// (`https://*.com`, `https://*.github.io`): anyone can register a name under it.
+    pub fn is_public_suffix_wildcard(&self) -> bool {
+        match self {
+            Pattern::Host(HostPattern {
+                host: HostSpec::Subdomains { base },
+                ..
+            }) => {
+                let name = base.strip_suffix('.').unwrap_or(base);
+                psl::suffix(name.as_bytes())
+                    .is_some_and(|s| s.is_known() && s.as_bytes() == name.as_bytes())
+            }
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Pattern {
+    /// The normalized form; it parses again to the same pattern, with no notes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pattern::Any => f.write_str("*"),
+            Pattern::Null => f.write_str("null"),
+            Pattern::Regex(r) => write!(f, "{REGEX_PREFIX}{}", r.source),
+            Pattern::Host(h) => {
+                write!(f, "{}://", h.scheme)?;
+                match &h.host {
+                    HostSpec::Exact { host, .. } => f.write_str(host)?,
+                    HostSpec::Subdomains { base } => write!(f, "*.{base}")?,
+                }
+                match h.port {
+                    PortSpec::Default => Ok(()),
+                    PortSpec::Port(p) => write!(f, ":{p}"),
+                    PortSpec::Any => f.write_str(":*"),
+                }
+            }
+        }
+    }
+}
+
+/// A normalization applied to an entry (reported, not an error).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NoteKind {
+    /// The scheme or host had ASCII uppercase letters; they were lowercased.
+    Lowercased,
+    /// The host had non-ASCII characters; it was converted with IDNA (punycode).
+    Punycode,
+    /// An explicit default port was dropped.
+    DefaultPort,
+    /// One trailing `/` was dropped.
+    TrailingSlash,
+    /// The entry normalizes to the same pattern as an earlier entry, whose index this is; it is ignored.
+    Duplicate(usize),
+}
+
+impl NoteKind {
+    /// A short stable name (kebab-case).
+    pub fn name(self) -> &'static str {
+        match self {
+            NoteKind::Lowercased => "lowercased",
+            NoteKind::Punycode => "punycode",
+            NoteKind::DefaultPort => "default-port",
+            NoteKind::TrailingSlash => "trailing-slash",
+            NoteKind::Duplicate(_) => "duplicate",
+        }
+    }
+}
+
+impl fmt::Display for NoteKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NoteKind::Lowercased => f.write_str("scheme and host lowercased"),
+            NoteKind::Punycode => f.write_str("Unicode host converted to punycode"),
+            NoteKind::DefaultPort => f.write_str("default port dropped"),
+            NoteKind::TrailingSlash => f.write_str("trailing `/` dropped"),
+            NoteKind::Duplicate(i) => write!(f, "same as entry #{i}; ignored"),
+        }
+    }
+}
+
+/// A note about one entry of a list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    /// The entry's 0-based position in the list.
+    pub index: usize,
+    /// The entry as written.
+    pub entry: Box<str>,
+    /// The normalized form.
+    pub normalized: Box<str>,
+    /// What was done.
+    pub kind: NoteKind,
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "entry #{} `{}`: {} (now `{}`)",
+            self.index,
+            self.entry.escape_debug(),
+            self.kind,
+            self.normalized
+        )
+    }
+}
+
+/// What is wrong with an entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The entry is empty.
+    Empty,
+    /// The entry holds whitespace or a control character.
+    Whitespace,
+    /// No `scheme://`.
+    MissingScheme,
+    /// The scheme is malformed or too long.
+    BadScheme,
+    /// `user@` before the host.
+    Userinfo,
+    /// A path other than one `/`.
+    Path,
+    /// A `?`.
+    Query,
+    /// A `#`.
+    Fragment,
+    /// Nothing where the host should be.
+    EmptyHost,
+    /// An empty label.
+    EmptyLabel,
+    /// A label over 63 bytes.
+    LabelTooLong,
+    /// A host over 253 bytes.
+    DomainTooLong,
+    /// A byte a host may not hold, or a name IDNA refuses.
+    BadHost,
+    /// The last label is a number but the host is not a canonical IPv4 address.
+    NumericDomain,
+    /// A bracketed host that is not canonical IPv6 text.
+    BadIpv6,
+    /// A bad port.
+    BadPort,
+    /// A `*` that is not the whole leftmost label of a domain, nor the whole port.
+    MisplacedWildcard,
+    /// `*.` in front of an IP address.
+    WildcardIp,
+    /// A regex that is empty or does not parse; the parser's message.
+    BadRegex(String),
+    /// A regex with non-ASCII characters.
+    RegexNotAscii,
+    /// A regex whose DFA exceeds the size limit (bytes).
+    RegexTooLarge(usize),
+}
+
+impl ErrorKind {
+    /// A short stable name (kebab-case), as used in `corpus/cases/patterns.toml`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Empty => "empty",
+            Self::Whitespace => "whitespace",
+            Self::MissingScheme => "missing-scheme",
+            Self::BadScheme => "bad-scheme",
+            Self::Userinfo => "userinfo",
+            Self::Path => "path",
+            Self::Query => "query",
+            Self::Fragment => "fragment",
+            Self::EmptyHost => "empty-host",
+            Self::EmptyLabel => "empty-label",
+            Self::LabelTooLong => "label-too-long",
+            Self::DomainTooLong => "domain-too-long",
+            Self::BadHost => "bad-host",
+            Self::NumericDomain => "numeric-domain",
+            Self::BadIpv6 => "bad-ipv6",
+            Self::BadPort => "bad-port",
+            Self::MisplacedWildcard => "misplaced-wildcard",
+            Self::WildcardIp => "wildcard-ip",
+            Self::BadRegex(_) => "bad-regex",
+            Self::RegexNotAscii => "regex-not-ascii",
+            Self::RegexTooLarge(_) => "regex-too-large",
+        }
+    }
+
+    /// How to fix it.
+    pub fn fix(&self) -> &'static str {
+        match self {
+            Self::Empty => "remove the entry, or write an origin such as `https://example.com`",
+            Self::Whitespace => "remove spaces, tabs and line breaks from the entry",
+            Self::MissingScheme => "write the scheme: `https://example.com`, not `example.com`",
+            Self::BadScheme => "a scheme is a letter followed by letters, digits, `+`, `-` or `.`, at most 64 bytes",
+            Self::Userinfo => "remove `user@`: an origin never carries credentials",
+            Self::Path | Self::Query | Self::Fragment => {
+                "an origin is `scheme://host[:port]`: remove everything after the host and port"
+            }
+            Self::EmptyHost => "write the host after `://`",
+            Self::EmptyLabel => "remove the extra `.`; to allow subdomains write `https://*.example.com`",
+            Self::LabelTooLong => "each dot-separated label is at most 63 bytes",
+            Self::DomainTooLong => "a host is at most 253 bytes",
+            Self::BadHost => "a host holds letters, digits, `-`, `_` and `.` (Unicode names are converted)",
+            Self::NumericDomain => "write an IPv4 address as four decimal numbers 0-255 without leading zeros",
+            Self::BadIpv6 => "write IPv6 in canonical form (RFC 5952): `[2001:db8::1]`, `[::1]`",
+            Self::BadPort => "a port is 1-65535 without leading zeros, or `*` for any port",
+            Self::MisplacedWildcard => {
+                "`*` may only be the whole leftmost label (`https://*.example.com`) or the whole port (`:*`); use `regex:` for anything else"
+            }
+            Self::WildcardIp => "list IP origins one by one, or use `regex:`",
+            Self::BadRegex(_) => "fix the regex syntax (Rust `regex` syntax, ASCII, matched against the whole origin)",
+            Self::RegexNotAscii => "origins are ASCII: write Unicode hosts in punycode (`xn--…`) in regexes",
+            Self::RegexTooLarge(_) => "simplify the regex (avoid counted repetitions of alternatives), or split it into exact entries",
+        }
+    }
+
+    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("the entry is empty"),
+            Self::Whitespace => f.write_str("the entry holds whitespace or a control character"),
+            Self::MissingScheme => f.write_str("there is no `scheme://`"),
+            Self::BadScheme => f.write_str("the scheme is not valid"),
+            Self::Userinfo => f.write_str("the entry has userinfo (`@`)"),
+            Self::Path => f.write_str("the entry has a path"),
+            Self::Query => f.write_str("the entry has a query (`?`)"),
+            Self::Fragment => f.write_str("the entry has a fragment (`#`)"),
+            Self::EmptyHost => f.write_str("the host is empty"),
+            Self::EmptyLabel => f.write_str("the host has an empty label"),
+            Self::LabelTooLong => f.write_str("a label of the host is longer than 63 bytes"),
+            Self::DomainTooLong => f.write_str("the host is longer than 253 bytes"),
+            Self::BadHost => f.write_str("the host holds a character a host may not hold"),
+            Self::NumericDomain => {
+                f.write_str("the host ends in a number but is not a canonical IPv4 address")
+            }
+            Self::BadIpv6 => f.write_str("the bracketed host is not canonical IPv6"),
+            Self::BadPort => f.write_str("the port is not valid"),
+            Self::MisplacedWildcard => f.write_str("`*` is in a place where it is not allowed"),
+            Self::WildcardIp => f.write_str("a subdomain wildcard cannot apply to an IP address"),
+            Self::BadRegex(m) => write!(f, "the regex is not valid: {m}"),
+            Self::RegexNotAscii => f.write_str("the regex holds non-ASCII characters"),
+            Self::RegexTooLarge(limit) => {
+                write!(
+                    f,
+                    "the regex compiles to a DFA larger than the limit of {limit} bytes"
+                )
+            }
+        }
+    }
+}
+
+/// An invalid entry: its position, its text, and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    /// The entry's 0-based position in the list.
+    pub index: usize,
+    /// The entry as written.
+    pub entry: Box<str>,
+    /// What is wrong.
+    pub kind: ErrorKind,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "entry #{} `{}`: ", self.index, self.entry.escape_debug())?;
+        self.kind.describe(f)?;
+        write!(f, "; {}", self.kind.fix())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Every error of a list of entries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Errors(pub Vec<Error>);
+
+impl fmt::Display for Errors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Errors {}
+
+/// A validated entry of an [`Allowlist`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The entry's 0-based position in the configuration; this is its rule id.
+    pub index: usize,
+    /// The entry as written.
+    pub text: Box<str>,
+    /// The parsed, normalized pattern.
+    pub pattern: Pattern,
+}
+
+/// A validated list of entries, in config order, with duplicates removed (and noted).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Allowlist {
+    entries: Vec<Entry>,
+    notes: Vec<Note>,
+    len: usize,
+}
+
+impl Allowlist {
+    /// Parses every entry; returns all errors if any entry is invalid.
+    pub fn parse<S: AsRef<str>>(entries: &[S]) -> Result<Allowlist, Errors> {
+        let mut list = Allowlist {
+            len: entries.len(),
+            ..Allowlist::default()
+        };
+        let mut errors = Vec::new();
+        let mut seen: std::collections::HashMap<Pattern, usize> = std::collections::HashMap::new();
+        let mut kinds = Vec::new();
+        for (index, text) in entries.iter().enumerate() {
+            let text = text.as_ref();
+            kinds.clear();
+            match parse_entry(text, &mut kinds) {
+                Err(kind) => errors.push(Error {
+                    index,
+                    entry: text.into(),
+                    kind,
+                }),
+                Ok(pattern) => {
+                    let normalized: Box<str> = pattern.to_string().into();
+                    let first = *seen.entry(pattern.clone()).or_insert(index);
+                    if first != index {
+                        kinds.push(NoteKind::Duplicate(first));
+                    }
+                    for &kind in &kinds {
+                        list.notes.push(Note {
+                            index,
+                            entry: text.into(),
+                            normalized: normalized.clone(),
+                            kind,
+                        });
+                    }
+                    if first == index {
+                        list.entries.push(Entry {
+                            index,
+                            text: text.into(),
+                            pattern,
+                        });
+                    }
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(list)
+        } else {
+            Err(Errors(errors))
+        }
+    }
+
+    /// The distinct entries, in config order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The normalization and duplicate notes.
+    pub fn notes(&self) -> &[Note] {
+        &self.notes
+    }
+
+    /// How many entries the configuration had (duplicates included): rule ids are below this.
+    pub fn config_len(&self) -> usize {
+        self.len
+    }
+}
+
+fn parse_entry(entry: &str, notes: &mut Vec<NoteKind>) -> Result<Pattern, ErrorKind> {
+    use ErrorKind as E;
+    if entry.is_empty() {
+        return Err(E::Empty);
+    }
+    if entry
+        .bytes()
+        .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    {
+        return Err(E::Whitespace);
+    }
+    match entry {
+        "*" => return Ok(Pattern::Any),
+        "null" => return Ok(Pattern::Null),
+        _ => {}
+    }
+    if let Some(source) = entry.strip_prefix(REGEX_PREFIX) {
+        return parse_regex(source).map(Pattern::Regex);
+    }
+
+    // scheme
+    let Some((scheme, rest)) = entry.split_once("://") else {
+        return Err(E::MissingScheme);
+    };
+    if scheme.contains('*') {
+        return Err(E::MisplacedWildcard);
+    }
+    let sb = scheme.as_bytes();
+    let scheme_ok = !sb.is_empty()
+        && sb.len() <= origin::MAX_SCHEME_LEN
+        && sb[0].is_ascii_alphabetic()
+        && sb
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    if !scheme_ok {
+        return Err(if scheme.contains(['/', '?', '#', '@']) {
+            E::MissingScheme
+        } else {
+            E::BadScheme
+        });
+    }
+    let mut lowercased = sb.iter().any(u8::is_ascii_uppercase);
+    let scheme = scheme.to_ascii_lowercase();
+
+    // authority and what follows it
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let mut trailing_slash = false;
+    match tail {
+        "" => {}
+        "/" => trailing_slash = true,
+        _ if tail.starts_with('#') || tail.starts_with("/#") => return Err(E::Fragment),
+        _ if tail.starts_with('?') || tail.starts_with("/?") => return Err(E::Query),
+        _ => return Err(E::Path),
+    }
+    if authority.contains('@') {
+        return Err(E::Userinfo);
+    }
+
+    // host and port
+    let (host, port_text) = if authority.starts_with('[') {
+        match authority.find(']') {
+            Some(close) => {
+                let (h, after) = authority.split_at(close + 1);
+                match after {
+                    "" => (h, None),
+                    _ => match after.strip_prefix(':') {
+                        Some(p) => (h, Some(p)),
+                        None => return Err(E::BadIpv6),
+                    },
+                }
+            }
+            None => return Err(E::BadIpv6),
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    let port = match port_text {
+        None => PortSpec::Default,
+        Some("*") => PortSpec::Any,
+        Some(p) if p.contains('*') => return Err(E::MisplacedWildcard),
+        Some(p) => {
+            let value = origin::parse_port(p.as_bytes()).map_err(|_| E::BadPort)?;
+            if origin::default_port(scheme.as_bytes()) == Some(value) {
+                notes.push(NoteKind::DefaultPort);
+                PortSpec::Default
+            } else {
+                PortSpec::Port(value)
+            }
+        }
+    };
+
+    if host.is_empty() {
+        return Err(E::EmptyHost);
+    }
+    let (wildcard, name) = match host.strip_prefix("*.") {
+        Some(base) => (true, base),
+        None => (false, host),
+    };
+    if name.contains('*') || name.is_empty() {
+        return Err(E::MisplacedWildcard);
+    }
+    if wildcard && name.starts_with('[') {
+        return Err(E::WildcardIp);
+    }
+    lowercased |= name.bytes().any(|b| b.is_ascii_uppercase());
+    let name = if name.is_ascii() {
+        name.to_ascii_lowercase()
+    } else if name.starts_with('[') {
+        return Err(E::BadIpv6);
+    } else {
+        notes.push(NoteKind::Punycode);
+        let ascii = idna::domain_to_ascii_cow(name.as_bytes(), idna::AsciiDenyList::URL)
+            .map_err(|_| E::BadHost)?;
+        ascii.into_owned()
+    };
+    if lowercased {
+        notes.push(NoteKind::Lowercased);
+    }
+    if trailing_slash {
+        notes.push(NoteKind::TrailingSlash);
+    }
+    notes.sort_unstable();
+
+    // Validate with the request grammar: the serialization of a sample origin the entry names.
+    let sample = if wildcard {
+        format!("{scheme}://x.{name}")
+    } else {
+        format!("{scheme}://{name}")
+    };
+    let kind = match origin::parse(sample.as_bytes()) {
+        Ok(origin::Origin::Tuple(t)) => t.host_kind(),
+        Ok(origin::Origin::Null) => return Err(E::MissingScheme),
+        Err(e) => {
+            return Err(match e.kind() {
+                OriginErrorKind::EmptyLabel => E::EmptyLabel,
+                OriginErrorKind::LabelTooLong => E::LabelTooLong,
+                OriginErrorKind::DomainTooLong | OriginErrorKind::TooLong => E::DomainTooLong,
+                OriginErrorKind::NumericDomain
+                    if wildcard && origin::check_domain(name.as_bytes()) == Ok(HostKind::Ipv4) =>
+                {
+                    E::WildcardIp
+                }
+                OriginErrorKind::NumericDomain => E::NumericDomain,
+                OriginErrorKind::BadIpv6 => E::BadIpv6,
+                OriginErrorKind::EmptyHost => E::EmptyHost,
+                OriginErrorKind::SchemeTooLong | OriginErrorKind::BadScheme => E::BadScheme,
+                OriginErrorKind::Userinfo => E::Userinfo,
+                OriginErrorKind::Path => E::Path,
+                OriginErrorKind::Query => E::Query,
+                OriginErrorKind::Fragment => E::Fragment,
+                _ => E::BadHost,
+            })
+        }
+    };
+    let host = if wildcard {
+        if kind != HostKind::Domain {
+            return Err(E::WildcardIp);
+        }
+        HostSpec::Subdomains { base: name.into() }
+    } else {
+        HostSpec::Exact {
+            host: name.into(),
+            kind,
+        }
+    };
+    Ok(Pattern::Host(HostPattern {
+        scheme: scheme.into(),
+        host,
+        port,
+    }))
+}
+
+fn parse_regex(source: &str) -> Result<RegexPattern, ErrorKind> {
+    if source.is_empty() {
+        return Err(ErrorKind::BadRegex("the regex is empty".into()));
+    }
+    if !source.is_ascii() {
+        return Err(ErrorKind::RegexNotAscii);
+    }
+    regex_automata::util::syntax::parse_with(source, &regex_syntax_config())
+        .map_err(|e| ErrorKind::BadRegex(e.to_string().replace('\n', " ")))?;
+    Ok(RegexPattern {
+        source: source.into(),
+    })
+}
+
+/// The regex syntax every engine uses: byte-oriented, ASCII classes, no Unicode.
+pub(crate) fn regex_syntax_config() -> regex_automata::util::syntax::Config {
+    regex_automata::util::syntax::Config::new()
+        .unicode(false)
+        .utf8(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(entry: &str) -> (String, Vec<NoteKind>) {
+        let mut notes = Vec::new();
+        let p = Pattern::parse(entry, &mut notes).unwrap();
+        (p.to_string(), notes)
+    }
+
+    fn kind(entry: &str) -> &'static str {
+        Pattern::parse(entry, &mut Vec::new()).unwrap_err().name()
+    }
+
+    #[test]
+    fn normalizes() {
+        assert_eq!(
+            norm("HTTPS://Example.COM:443/"),
+            (
+                "https://example.com".into(),
+                vec![
+                    NoteKind::Lowercased,
+                    NoteKind::DefaultPort,
+                    NoteKind::TrailingSlash
+                ]
+            )
+        );
+        assert_eq!(
+            norm("https://bücher.example").0,
+            "https://xn--bcher-kva.example"
+        );
+        assert_eq!(norm("http://localhost:*").0, "http://localhost:*");
+        assert_eq!(
+            norm("https://*.example.com:8443").0,
+            "https://*.example.com:8443"
+        );
+    }
+
+    #[test]
+    fn rejects() {
+        assert_eq!(kind("https://*.1.2.3.4"), "wildcard-ip");
+        assert_eq!(kind("https://*example.com"), "misplaced-wildcard");
+        assert_eq!(kind("https://a.*.com"), "misplaced-wildcard");
+        assert_eq!(kind("https://*"), "misplaced-wildcard");
+        assert_eq!(kind("https://example.com:*8"), "misplaced-wildcard");
+        assert_eq!(kind("https://example.com#x"), "fragment");
+        assert_eq!(kind("https://example.com/?x"), "query");
+        assert_eq!(kind("regex:("), "bad-regex");
+    }
+
+    #[test]
+    fn facts() {
+        let p = |s| Pattern::parse(s, &mut Vec::new()).unwrap();
+        assert!(p("https://*.com").is_public_suffix_wildcard());
+        assert!(p("https://*.github.io").is_public_suffix_wildcard());
+        assert!(!p("https://*.example.com").is_public_suffix_wildcard());
+        assert!(p("http://example.com").is_insecure());
+        assert!(!p("http://localhost:3000").is_insecure());
+        assert!(!p("http://127.0.0.1:3000").is_insecure());
+        assert!(!p("http://*.localhost:*").is_insecure());
+        assert!(!p("https://example.com").is_insecure());
+    }
+}

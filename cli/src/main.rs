@@ -1,1 +1,45 @@
-fn main() {}
+//! `corsmatch`: the command-line front end of the corsmatch library.
+//!
+//! ```text
+//! corsmatch check [--policy FILE] [--allow PATTERN]... [ORIGIN]...
+//! ```
+
+mod check;
+mod config;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: corsmatch check [--policy FILE] [--allow PATTERN]... [ORIGIN]...
+
+Decides each ORIGIN (or, with none given, each line of standard input) against the allowlist
+made of the policy file's `origins` followed by every --allow PATTERN, and prints one line per
+origin: `allow<TAB>ORIGIN<TAB>RULE` or `deny<TAB>ORIGIN<TAB>REASON`.
+
+Exit status: 0 when every origin was allowed, 1 when any was denied, 2 on a usage or
+configuration error.
+
+Patterns: https://example.com  https://*.example.com  http://localhost:*  null  *
+          regex:^https://pr-[0-9]+\\.preview\\.example\\.dev$";
+
+/// Exit status for usage and configuration errors.
+pub const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let mut args = std::env::args_os().skip(1);
+    match args.next().as_ref().and_then(|a| a.to_str()) {
+        Some("check") => check::run(args.collect()),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some(other) => {
+            eprintln!("error: unknown subcommand `{other}`\n\n{USAGE}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+        None => {
+            eprintln!("{USAGE}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
+}

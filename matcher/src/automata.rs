@@ -96,9 +96,19 @@ pub struct OriginMatcher {
 }
 
 impl OriginMatcher {
-    /// Parses and compiles a list of entries; every invalid entry is reported.
+    /// Parses and compiles a list of entries; every invalid entry is reported, whether it fails to
+    /// parse or to compile.
     pub fn new<S: AsRef<str>>(entries: &[S]) -> Result<OriginMatcher, Errors> {
-        OriginMatcher::from_allowlist(&Allowlist::parse(entries)?)
+        let (list, mut errors) = Allowlist::parse_all(entries);
+        match OriginMatcher::from_allowlist(&list) {
+            Ok(m) if errors.is_empty() => Ok(m),
+            Ok(_) => Err(Errors(errors)),
+            Err(Errors(more)) => {
+                errors.extend(more);
+                errors.sort_by_key(|e| e.index);
+                Err(Errors(errors))
+            }
+        }
     }
 
     /// Compiles a parsed allowlist. Fails only when the regexes exceed the DFA size limits.
@@ -319,9 +329,12 @@ impl Regexes {
     /// The combined DFA failed to build: find the entries that fail on their own, or, if each fits
     /// alone, blame the last one (the set as a whole is too large).
     fn blame(regexes: &[(usize, &str, RuleId)]) -> Errors {
+        let alone_too_large = |r: &&(usize, &str, RuleId)| {
+            regexes.len() == 1 || Self::builder(REGEX_DFA_SIZE_LIMIT).build(r.1).is_err()
+        };
         let mut errors: Vec<Error> = regexes
             .iter()
-            .filter(|r| Self::builder(REGEX_DFA_SIZE_LIMIT).build(r.1).is_err())
+            .filter(alone_too_large)
             .map(|r| Error {
                 index: r.0,
                 entry: format!("{}{}", pattern::REGEX_PREFIX, r.1).into(),

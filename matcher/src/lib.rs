@@ -20,9 +20,13 @@
 //! 3. [`automata`]: the compiled structures and [`OriginMatcher`];
 //! 4. `reference` (feature `reference`): a naive twin of 1–3 used by tests, fuzzing and benches.
 
+#![forbid(unsafe_code)]
+
 pub mod automata;
 pub mod origin;
 pub mod pattern;
+#[cfg(feature = "reference")]
+pub mod reference;
 
 pub use automata::{OriginMatcher, RuleId};
 pub use pattern::{Allowlist, Pattern};

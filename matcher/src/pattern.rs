@@ -178,6 +178,20 @@ impl fmt::Display for Pattern {
     }
 }
 
+/// An entry as shown in messages: verbatim, except that control characters and whitespace other
+/// than the space are escaped (`\t`, `\u{a0}`), so that what is invisible becomes visible.
+pub fn escape(entry: &str) -> String {
+    let mut out = String::with_capacity(entry.len());
+    for c in entry.chars() {
+        if c == ' ' || !(c.is_control() || c.is_whitespace()) {
+            out.push(c);
+        } else {
+            out.extend(c.escape_default());
+        }
+    }
+    out
+}
+
 /// A normalization applied to an entry (reported, not an error).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NoteKind {
@@ -237,7 +251,7 @@ impl fmt::Display for Note {
             f,
             "entry #{} `{}`: {} (now `{}`)",
             self.index,
-            self.entry.escape_debug(),
+            escape(&self.entry),
             self.kind,
             self.normalized
         )
@@ -348,8 +362,11 @@ impl ErrorKind {
             Self::RegexTooLarge(_) => "simplify the regex (avoid counted repetitions of alternatives), or split it into exact entries",
         }
     }
+}
 
-    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl fmt::Display for ErrorKind {
+    /// What is wrong, without the fix.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Empty => f.write_str("the entry is empty"),
             Self::Whitespace => f.write_str("the entry holds whitespace or a control character"),
@@ -396,9 +413,14 @@ pub struct Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "entry #{} `{}`: ", self.index, self.entry.escape_debug())?;
-        self.kind.describe(f)?;
-        write!(f, "; {}", self.kind.fix())
+        write!(
+            f,
+            "entry #{} `{}`: {}; {}",
+            self.index,
+            escape(&self.entry),
+            self.kind,
+            self.kind.fix()
+        )
     }
 }
 
@@ -444,6 +466,17 @@ pub struct Allowlist {
 impl Allowlist {
     /// Parses every entry; returns all errors if any entry is invalid.
     pub fn parse<S: AsRef<str>>(entries: &[S]) -> Result<Allowlist, Errors> {
+        let (list, errors) = Allowlist::parse_all(entries);
+        if errors.is_empty() {
+            Ok(list)
+        } else {
+            Err(Errors(errors))
+        }
+    }
+
+    /// Parses every entry, keeping the valid ones: the list of valid entries (with their notes) and
+    /// the errors of the others, in config order.
+    pub fn parse_all<S: AsRef<str>>(entries: &[S]) -> (Allowlist, Vec<Error>) {
         let mut list = Allowlist {
             len: entries.len(),
             ..Allowlist::default()
@@ -454,41 +487,37 @@ impl Allowlist {
         for (index, text) in entries.iter().enumerate() {
             let text = text.as_ref();
             kinds.clear();
-            match parse_entry(text, &mut kinds) {
-                Err(kind) => errors.push(Error {
-                    index,
-                    entry: text.into(),
-                    kind,
-                }),
-                Ok(pattern) => {
-                    let normalized: Box<str> = pattern.to_string().into();
-                    let first = *seen.entry(pattern.clone()).or_insert(index);
-                    if first != index {
-                        kinds.push(NoteKind::Duplicate(first));
-                    }
-                    for &kind in &kinds {
-                        list.notes.push(Note {
-                            index,
-                            entry: text.into(),
-                            normalized: normalized.clone(),
-                            kind,
-                        });
-                    }
-                    if first == index {
-                        list.entries.push(Entry {
-                            index,
-                            text: text.into(),
-                            pattern,
-                        });
-                    }
+            let pattern = match parse_entry(text, &mut kinds) {
+                Ok(pattern) => pattern,
+                Err(kind) => {
+                    errors.push(Error {
+                        index,
+                        entry: text.into(),
+                        kind,
+                    });
+                    continue;
                 }
+            };
+            let normalized: Box<str> = pattern.to_string().into();
+            let first = *seen.entry(pattern.clone()).or_insert(index);
+            if first != index {
+                kinds.push(NoteKind::Duplicate(first));
+            }
+            list.notes.extend(kinds.iter().map(|&kind| Note {
+                index,
+                entry: text.into(),
+                normalized: normalized.clone(),
+                kind,
+            }));
+            if first == index {
+                list.entries.push(Entry {
+                    index,
+                    text: text.into(),
+                    pattern,
+                });
             }
         }
-        if errors.is_empty() {
-            Ok(list)
-        } else {
-            Err(Errors(errors))
-        }
+        (list, errors)
     }
 
     /// The distinct entries, in config order.
@@ -567,7 +596,11 @@ fn parse_entry(entry: &str, notes: &mut Vec<NoteKind>) -> Result<Pattern, ErrorK
     }
 
     // host and port
-    let (host, port_text) = if authority.starts_with('[') {
+    let bracketed = authority
+        .strip_prefix("*.")
+        .unwrap_or(authority)
+        .starts_with('[');
+    let (host, port_text) = if bracketed {
         match authority.find(']') {
             Some(close) => {
                 let (h, after) = authority.split_at(close + 1);

@@ -30,3 +30,8 @@ pub mod reference;
 
 pub use automata::{OriginMatcher, RuleId};
 pub use pattern::{Allowlist, Pattern};
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -1,0 +1,15 @@
+//! Workload helpers shared by the corsmatch benchmarks.
+
+/// `n` distinct exact origins, `https://app{i}.tenant{i % 97}.example.com`.
+pub fn exact_origins(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("https://app{i}.tenant{}.example.com", i % 97))
+        .collect()
+}
+
+/// `n` distinct subdomain-wildcard bases, `tenant{i}.example{i % 13}.com`.
+pub fn wildcard_bases(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("tenant{i}.example{}.com", i % 13))
+        .collect()
+}

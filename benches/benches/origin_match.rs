@@ -69,6 +69,9 @@ fn bench(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new("corsmatch", &id), bytes, |b, o| {
                 b.iter(|| matcher.matches(black_box(o)))
             });
+            group.bench_with_input(BenchmarkId::new("grammar_only", &id), bytes, |b, o| {
+                b.iter(|| corsmatch::origin::parse(black_box(o)).is_ok())
+            });
             if n <= 1_000 {
                 group.bench_with_input(BenchmarkId::new("reference", &id), bytes, |b, o| {
                     b.iter(|| reference.matches(black_box(o)))

@@ -247,24 +247,24 @@ pub fn default_port(scheme: &[u8]) -> Option<u16> {
 }
 
 // Byte classes, one table lookup per byte on the host scan.
-const HOST: u8 = 1; // a-z 0-9 - _ .
+const LABEL: u8 = 1; // a-z 0-9 - _
 const SCHEME: u8 = 2; // a-z 0-9 + - .
 
-const CLASS: [u8; 256] = {
+static CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut b = b'a';
     while b <= b'z' {
-        t[b as usize] = HOST | SCHEME;
+        t[b as usize] = LABEL | SCHEME;
         b += 1;
     }
     let mut d = b'0';
     while d <= b'9' {
-        t[d as usize] = HOST | SCHEME;
+        t[d as usize] = LABEL | SCHEME;
         d += 1;
     }
-    t[b'-' as usize] = HOST | SCHEME;
-    t[b'.' as usize] = HOST | SCHEME;
-    t[b'_' as usize] = HOST;
+    t[b'-' as usize] = LABEL | SCHEME;
+    t[b'.' as usize] = SCHEME;
+    t[b'_' as usize] = LABEL;
     t[b'+' as usize] = SCHEME;
     t
 };
@@ -342,21 +342,7 @@ pub fn parse(bytes: &[u8]) -> Result<Origin<'_>, OriginError> {
         }
         (close + 1, HostKind::Ipv6)
     } else {
-        let mut j = host_start;
-        while j < bytes.len() && CLASS[usize::from(bytes[j])] & HOST != 0 {
-            j += 1;
-        }
-        if j < bytes.len() && bytes[j] != b':' {
-            return err(unexpected(bytes[j]), j);
-        }
-        if j == host_start {
-            return err(K::EmptyHost, j);
-        }
-        let kind = check_domain(&bytes[host_start..j]).map_err(|(kind, at)| OriginError {
-            kind,
-            at: host_start + at,
-        })?;
-        (j, kind)
+        scan_host(bytes, host_start)?
     };
 
     // port
@@ -405,48 +391,74 @@ fn port_byte(b: u8) -> OriginErrorKind {
     }
 }
 
-/// Validates a domain or IPv4 host made only of bytes in `[a-z0-9._-]`.
+/// Validates a domain or IPv4 host (the whole of `host`).
 ///
 /// Returns the host kind, or the broken rule and its offset within `host`.
 pub fn check_domain(host: &[u8]) -> Result<HostKind, (OriginErrorKind, usize)> {
+    match scan_host(host, 0) {
+        Ok((end, kind)) if end == host.len() => Ok(kind),
+        Ok((end, _)) => Err((unexpected(host[end]), end)),
+        Err(e) => Err((e.kind, e.at)),
+    }
+}
+
+/// Scans a domain or IPv4 host starting at `start`, in one pass: it ends at the end of `bytes` or at
+/// a `:`. Returns where the host ends and its kind.
+fn scan_host(bytes: &[u8], start: usize) -> Result<(usize, HostKind), OriginError> {
     use OriginErrorKind as K;
-    if host.is_empty() {
-        return Err((K::EmptyHost, 0));
-    }
-    if let Some(at) = host.iter().position(|&b| CLASS[usize::from(b)] & HOST == 0) {
-        return Err((unexpected(host[at]), at));
-    }
-    if host.len() > MAX_DOMAIN_LEN {
-        return Err((K::DomainTooLong, MAX_DOMAIN_LEN));
-    }
-    // One trailing dot is allowed and makes a distinct host (DESIGN.md).
-    let body = host.strip_suffix(b".").unwrap_or(host);
-    let mut start = 0;
-    let mut last = &body[..0];
-    let mut labels = 0;
-    for (k, &b) in body.iter().chain(core::iter::once(&b'.')).enumerate() {
-        if b == b'.' {
-            let label = &body[start..k];
-            if label.is_empty() {
-                return Err((K::EmptyLabel, k));
-            }
-            if label.len() > MAX_LABEL_LEN {
-                return Err((K::LabelTooLong, start + MAX_LABEL_LEN));
-            }
-            last = label;
-            labels += 1;
-            start = k + 1;
+    let mut j = start;
+    let mut labels = 0usize;
+    let mut last = (start, start);
+    let mut trailing_dot = false;
+    loop {
+        let rest = &bytes[j..];
+        let n = rest
+            .iter()
+            .position(|&b| CLASS[usize::from(b)] & LABEL == 0)
+            .unwrap_or(rest.len());
+        let label_start = j;
+        j += n;
+        let next = bytes.get(j).copied();
+        if n == 0 {
+            return match next {
+                // One trailing dot is allowed and makes a distinct host (DESIGN.md).
+                None | Some(b':') if labels > 0 => {
+                    trailing_dot = true;
+                    break;
+                }
+                None | Some(b':') => err(K::EmptyHost, j),
+                Some(b'.') => err(K::EmptyLabel, j),
+                Some(b) => err(unexpected(b), j),
+            };
+        }
+        if n > MAX_LABEL_LEN {
+            return err(K::LabelTooLong, label_start + MAX_LABEL_LEN);
+        }
+        labels += 1;
+        last = (label_start, j);
+        match next {
+            Some(b'.') => j += 1,
+            None | Some(b':') => break,
+            Some(b) => return err(unexpected(b), j),
         }
     }
-    // URL standard §3.5, "ends in a number checker": such a host goes to the IPv4 parser.
-    if !is_number(last) {
-        return Ok(HostKind::Domain);
+    if j - start > MAX_DOMAIN_LEN {
+        return err(K::DomainTooLong, start + MAX_DOMAIN_LEN);
     }
-    if labels == 4 && body.len() == host.len() && body.split(|&b| b == b'.').all(is_canonical_octet)
+    let last = &bytes[last.0..last.1];
+    // URL standard §3.5, "ends in a number checker": such a host goes to the IPv4 parser.
+    if !last[0].is_ascii_digit() || !is_number(last) {
+        return Ok((j, HostKind::Domain));
+    }
+    if labels == 4
+        && !trailing_dot
+        && bytes[start..j]
+            .split(|&b| b == b'.')
+            .all(is_canonical_octet)
     {
-        Ok(HostKind::Ipv4)
+        Ok((j, HostKind::Ipv4))
     } else {
-        Err((K::NumericDomain, host.len() - last.len()))
+        err(K::NumericDomain, j - last.len() - usize::from(trailing_dot))
     }
 }
 

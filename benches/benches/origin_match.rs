@@ -84,10 +84,7 @@ fn bench(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(std::time::Duration::from_millis(300))
-        .measurement_time(std::time::Duration::from_secs(1))
-        .sample_size(30);
+    config = corsmatch_benches::quick();
     targets = bench
 }
 criterion_main!(benches);

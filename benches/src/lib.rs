@@ -13,3 +13,12 @@ pub fn wildcard_bases(n: usize) -> Vec<String> {
         .map(|i| format!("tenant{i}.example{}.com", i % 13))
         .collect()
 }
+
+/// The criterion configuration of the quick benches: short warm-up and measurement, so that a whole
+/// bench file runs in a few minutes on a 2-core machine.
+pub fn quick() -> criterion::Criterion {
+    criterion::Criterion::default()
+        .warm_up_time(std::time::Duration::from_millis(300))
+        .measurement_time(std::time::Duration::from_secs(1))
+        .sample_size(30)
+}

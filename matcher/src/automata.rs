@@ -14,10 +14,12 @@
 //!   before it is non-empty by the grammar, which is what makes `*.` mean "one or more labels". A
 //!   256-bit set of the base lengths that occur skips hashing suffixes no base could equal. Measured
 //!   against an anchored Aho-Corasick automaton over reversed `.base` strings walked from the end of the
-//!   host (`benches/benches/wildcard_structure.rs`), per-label hashing was faster for every host shape
-//!   we tried, because a typical host has one to three candidate suffixes and the length filter removes
+//!   host (`benches/benches/wildcard_structure.rs`), per-label hashing was faster on every hit and
+//!   near miss, because a typical host has one to three candidate suffixes and the length filter removes
 //!   most of them, while the automaton must first copy and reverse the host and then touch one
-//!   transition per byte; see the README's "Measurements" for the numbers.
+//!   transition per byte. The automaton was faster only on hosts under a TLD no base uses, where it
+//!   fails on the first reversed byte;
+//!   the README ("How it matches") gives the numbers of one run.
 //! * **Regexes**: all of them in one multi-pattern dense DFA (`regex-automata`), built with an anchored
 //!   start, `MatchKind::All` and Unicode off, under explicit size limits. The DFA is walked over the
 //!   whole origin from its anchored start state and then fed the end-of-input transition; a match state
@@ -223,6 +225,12 @@ impl OriginMatcher {
         self.rules.len()
     }
 }
+
+// A matcher is shared across threads by proxies: keep it `Send + Sync`.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<OriginMatcher>();
+};
 
 /// One subdomain-wildcard rule on a base.
 #[derive(Clone, Debug)]

@@ -1,0 +1,32 @@
+//! Building an `OriginMatcher` at the scale of DESIGN.md's target: 100 000 exact origins,
+//! 10 000 subdomain wildcards and 100 regexes.
+
+use std::hint::black_box;
+
+use corsmatch::OriginMatcher;
+use corsmatch_benches::{exact_origins, wildcard_bases};
+use criterion::{criterion_group, criterion_main, Criterion};
+
+fn bench(c: &mut Criterion) {
+    let mut entries = exact_origins(100_000);
+    entries.extend(
+        wildcard_bases(10_000)
+            .iter()
+            .map(|b| format!("https://*.{b}")),
+    );
+    entries
+        .extend((0..100).map(|i| format!(r"regex:^https://pr-[0-9]+\.preview{i}\.example\.dev$")));
+    let mut group = c.benchmark_group("compile");
+    group.sample_size(10);
+    group.bench_function("100k_exact_10k_wildcard_100_regex", |b| {
+        b.iter(|| OriginMatcher::new(black_box(&entries)).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = corsmatch_benches::quick();
+    targets = bench
+}
+criterion_main!(benches);

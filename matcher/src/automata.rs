@@ -88,6 +88,7 @@ pub struct OriginMatcher {
     exact: Map<RuleId>,
     any: Option<RuleId>,
     any_port: Map<RuleId>,
+    any_port_lengths: LengthSet,
     wildcards: Wildcards,
     regexes: Option<Regexes>,
     /// Whether anything beyond the exact map exists (so a miss there needs the grammar).
@@ -119,6 +120,7 @@ impl OriginMatcher {
             exact: Map::default(),
             any: None,
             any_port: Map::default(),
+            any_port_lengths: LengthSet::default(),
             wildcards: Wildcards::default(),
             regexes: None,
             needs_parse: false,
@@ -138,6 +140,7 @@ impl OriginMatcher {
                 Pattern::Host(h) => match (&h.host, h.port) {
                     (HostSpec::Exact { host, .. }, PortSpec::Any) => {
                         let key = format!("{}://{}", h.scheme, host);
+                        m.any_port_lengths.insert(key.len());
                         m.any_port.entry(key.into_bytes().into()).or_insert(id);
                     }
                     (HostSpec::Exact { .. }, _) => {
@@ -166,6 +169,14 @@ impl OriginMatcher {
     }
 
     /// Whether `origin` (the `Origin` header's bytes) is allowed. Allocation-free.
+    ///
+    /// A miss needs no grammar check (denial is the default), so the structures are probed with the
+    /// origin split on the grammar's delimiters ([`origin::split`]), and a hit validates only what the
+    /// structure did not prove: an exact-host key is a canonical `scheme://host`, a wildcard base and
+    /// its rule's scheme were validated at build time, so what is left is the port and the labels in
+    /// front of the base. A regex proves nothing, and neither does `*`: their hits run the full
+    /// grammar. [`OriginMatcher::find`] always runs the full grammar; the tests hold both to the same
+    /// answers.
     #[inline]
     pub fn matches(&self, origin: &[u8]) -> bool {
         if origin.len() > origin::MAX_ORIGIN_LEN {
@@ -177,19 +188,30 @@ impl OriginMatcher {
         if !self.needs_parse {
             return false;
         }
-        match origin::parse(origin) {
-            Err(_) => false,
-            Ok(_) if self.any.is_some() => true,
-            Ok(Origin::Null) => false,
-            Ok(Origin::Tuple(t)) => {
-                self.any_port.contains_key(t.without_port())
-                    || self.wildcards.find(&t, true).is_some()
-                    || self
-                        .regexes
-                        .as_ref()
-                        .is_some_and(|r| r.find(origin).is_some())
-            }
+        if self.any.is_some() {
+            return origin::parse(origin).is_ok();
         }
+        let Some(split) = origin::split(origin) else {
+            return false;
+        };
+        // A malformed port makes the origin malformed, whatever matches the rest.
+        let Ok(port) = origin::check_port(split.scheme, split.port) else {
+            return false;
+        };
+        if self.any_port_lengths.may_contain(split.without_port.len())
+            && self.any_port.contains_key(split.without_port)
+        {
+            return true;
+        }
+        match self.wildcards.find_split(&split, port) {
+            Probe::Hit => return true,
+            Probe::Malformed => return false,
+            Probe::Miss => {}
+        }
+        self.regexes
+            .as_ref()
+            .is_some_and(|r| r.find(origin).is_some())
+            && origin::parse(origin).is_ok()
     }
 
     /// The first entry, in config order, that allows `origin`. Allocation-free.
@@ -232,6 +254,34 @@ const _: () = {
     assert_send_sync::<OriginMatcher>();
 };
 
+/// The set of key lengths a map holds: a lookup whose length is not in it skips hashing.
+#[derive(Clone, Debug, Default)]
+struct LengthSet([u64; 4]);
+
+impl LengthSet {
+    fn insert(&mut self, len: usize) {
+        let n = len.min(255);
+        self.0[n / 64] |= 1 << (n % 64);
+    }
+
+    /// Whether some key may have this length (lengths from 255 up share one bit).
+    #[inline]
+    fn may_contain(&self, len: usize) -> bool {
+        let n = len.min(255);
+        self.0[n / 64] & (1 << (n % 64)) != 0
+    }
+}
+
+/// The outcome of probing a structure with an unvalidated split.
+enum Probe {
+    /// A rule matches and the origin is valid.
+    Hit,
+    /// A rule matches the parts but the origin is malformed: deny.
+    Malformed,
+    /// No rule matches.
+    Miss,
+}
+
 /// One subdomain-wildcard rule on a base.
 #[derive(Clone, Debug)]
 struct WildcardRule {
@@ -244,8 +294,8 @@ struct WildcardRule {
 #[derive(Clone, Debug, Default)]
 struct Wildcards {
     by_base: Map<SmallVec<[WildcardRule; 1]>>,
-    /// Bit `n` is set when some base is `n` bytes long.
-    lengths: [u64; 4],
+    /// The lengths of the bases.
+    lengths: LengthSet,
     first: Option<RuleId>,
 }
 
@@ -258,9 +308,39 @@ impl Wildcards {
             id,
         });
         rules.sort_by_key(|r| r.id);
-        let n = base.len().min(255);
-        self.lengths[n / 64] |= 1 << (n % 64);
+        self.lengths.insert(base.len());
         keep_first(&mut self.first, id);
+    }
+
+    /// Probes with an unvalidated split (port already validated): the first base found whose rule
+    /// accepts the scheme and port, then the labels in front of it are validated.
+    #[inline]
+    fn find_split(&self, split: &origin::Split<'_>, port: Option<u16>) -> Probe {
+        let host = split.host;
+        if self.first.is_none() || host.len() > origin::MAX_DOMAIN_LEN {
+            return Probe::Miss;
+        }
+        for dot in memchr::memchr_iter(b'.', host) {
+            let base = &host[dot + 1..];
+            if base.is_empty() || !self.lengths.may_contain(base.len()) {
+                continue;
+            }
+            let Some(rules) = self.by_base.get(base) else {
+                continue;
+            };
+            if rules
+                .iter()
+                .any(|r| *r.scheme == *split.scheme && r.port.accepts(port))
+            {
+                // Scheme and base are valid (they equal validated config); the rest must be labels.
+                return if origin::check_labels(&host[..dot]) {
+                    Probe::Hit
+                } else {
+                    Probe::Malformed
+                };
+            }
+        }
+        Probe::Miss
     }
 
     /// The first rule (by id) that matches; with `any_hit`, the first one found.
@@ -274,8 +354,7 @@ impl Wildcards {
         // The label before each candidate base is non-empty: the grammar forbids empty labels.
         for (dot, _) in host.iter().enumerate().filter(|(_, &b)| b == b'.') {
             let base = &host[dot + 1..];
-            let n = base.len();
-            if n == 0 || self.lengths[n / 64] & (1 << (n % 64)) == 0 {
+            if base.is_empty() || !self.lengths.may_contain(base.len()) {
                 continue;
             }
             let Some(rules) = self.by_base.get(base) else {

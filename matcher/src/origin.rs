@@ -370,6 +370,79 @@ pub fn parse(bytes: &[u8]) -> Result<Origin<'_>, OriginError> {
     }))
 }
 
+/// An origin split on the grammar's delimiters **without** validating it: `scheme`, then `://`, then a
+/// bracketed host up to its `]` or any other host up to the first `:`, then optionally `:` and the port.
+///
+/// For a valid origin the parts are exactly those [`parse`] returns. Structures whose keys are known to
+/// be valid use it to look a request up first and validate only what the lookup did not prove (see
+/// [`crate::automata`]); on its own it proves nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Split<'a> {
+    /// The bytes before the first `:`.
+    pub scheme: &'a [u8],
+    /// The host, with brackets for IPv6.
+    pub host: &'a [u8],
+    /// `scheme://host`.
+    pub without_port: &'a [u8],
+    /// The bytes after the `:` that follows the host, if any.
+    pub port: Option<&'a [u8]>,
+}
+
+/// Splits `bytes` as described at [`Split`]; `None` when the delimiters are not there.
+#[inline]
+pub fn split(bytes: &[u8]) -> Option<Split<'_>> {
+    let colon = memchr::memchr(b':', bytes)?;
+    if bytes.get(colon + 1..colon + 3) != Some(b"//") {
+        return None;
+    }
+    let start = colon + 3;
+    let rest = &bytes[start..];
+    let end = if rest.first() == Some(&b'[') {
+        start + memchr::memchr(b']', rest)? + 1
+    } else {
+        start + memchr::memchr(b':', rest).unwrap_or(rest.len())
+    };
+    let port = match bytes.get(end) {
+        None => None,
+        Some(b':') => Some(&bytes[end + 1..]),
+        Some(_) => return None,
+    };
+    Some(Split {
+        scheme: &bytes[..colon],
+        host: &bytes[start..end],
+        without_port: &bytes[..end],
+        port,
+    })
+}
+
+/// Validates the port part of a [`Split`] for `scheme` (known valid): `Ok(None)` for no port, the
+/// port when it is valid and not the scheme's default, `Err` otherwise.
+#[inline]
+pub fn check_port(scheme: &[u8], port: Option<&[u8]>) -> Result<Option<u16>, OriginErrorKind> {
+    match port {
+        None => Ok(None),
+        Some(digits) => {
+            let port = parse_port(digits)?;
+            if default_port(scheme) == Some(port) {
+                Err(OriginErrorKind::DefaultPort)
+            } else {
+                Ok(Some(port))
+            }
+        }
+    }
+}
+
+/// True iff `labels` is one or more valid labels joined by `.` (no trailing dot): the part of a host
+/// in front of a known-valid domain.
+#[inline]
+pub fn check_labels(labels: &[u8]) -> bool {
+    labels.split(|&b| b == b'.').all(|l| {
+        !l.is_empty()
+            && l.len() <= MAX_LABEL_LEN
+            && l.iter().all(|&b| CLASS[usize::from(b)] & LABEL != 0)
+    })
+}
+
 /// Parses a port: 1..65535, decimal, no leading zero. The scheme's default is not checked here.
 pub fn parse_port(digits: &[u8]) -> Result<u16, OriginErrorKind> {
     if let Some(&b) = digits.iter().find(|b| !b.is_ascii_digit()) {

@@ -25,6 +25,7 @@
 pub mod automata;
 pub mod origin;
 pub mod pattern;
+pub mod policy;
 #[cfg(feature = "reference")]
 pub mod reference;
 

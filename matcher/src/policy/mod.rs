@@ -1,6 +1,279 @@
 //! The CORS decision: configuration, validation, preflight and actual-request evaluation, and the
 //! precomputed response header values.
+//!
+//! A [`PolicyConfig`] (plain data, or a policy file with the `serde` feature) is validated once by
+//! [`Policy::new`], which reports **every** problem ([`ConfigErrors`]) and keeps the warnings and notes
+//! of an accepted policy ([`Policy::diagnostics`]). The policy then decides requests:
+//! [`Policy::evaluate`] takes a [`Request`] made of borrowed header bytes and returns a [`Decision`]
+//! whose response headers borrow from the request and the policy. Neither allocates.
+//!
+//! The rules follow the WHATWG Fetch standard (§3.2 "CORS protocol", §4.8 "CORS-preflight fetch",
+//! §4.9 "CORS check"); `corpus/cases/README.md` states them in full and the decision tables there hold
+//! the engine to them.
 
 mod config;
+mod decision;
+mod diagnostics;
+pub mod fetch;
+pub mod request_headers;
 
 pub use config::PolicyConfig;
+pub use decision::{Decision, DecisionKind, DenyReason, Request, ResponseHeaders};
+pub use diagnostics::{ConfigErrors, Diagnostic, Kind as DiagnosticKind, Severity};
+
+use crate::pattern::{Allowlist, HostSpec, Pattern};
+use crate::OriginMatcher;
+
+/// The largest `max_age` accepted (Firefox's cap).
+pub const MAX_AGE_LIMIT: i64 = 86_400;
+/// Chromium's cap on `max_age`; above it a warning is given.
+pub const MAX_AGE_CHROMIUM: i64 = 7_200;
+
+/// A set of names: any, or these (stored lowercase for headers, as normalized for methods).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Names {
+    Any,
+    List(Vec<Box<[u8]>>),
+}
+
+/// A validated, compiled policy. Immutable, `Send + Sync`; build it once and share it.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    matcher: OriginMatcher,
+    /// `*` among the origins and no credentials: answer `*`, independent of the origin.
+    any_origin: bool,
+    credentials: bool,
+    methods: Names,
+    request_headers: Names,
+    expose: Option<Box<[u8]>>,
+    max_age: Option<Box<[u8]>>,
+    private_network: bool,
+    preflight_status: u16,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Policy {
+    /// Validates `config` and compiles it. On failure every error, warning and note is returned.
+    pub fn new(config: &PolicyConfig) -> Result<Policy, ConfigErrors> {
+        let mut diags = Vec::new();
+        let mut push = |kind: DiagnosticKind, key: &'static str, index: Option<usize>, value: &str| {
+            diags.push(Diagnostic {
+                kind,
+                key,
+                index,
+                value: value.to_string(),
+            })
+        };
+
+        // origins
+        let (list, errors) = Allowlist::parse_all(&config.origins);
+        for e in errors {
+            push(DiagnosticKind::InvalidOrigin(e.kind), "origins", Some(e.index), &e.entry);
+        }
+        for n in list.notes() {
+            push(DiagnosticKind::OriginNormalized(n.kind), "origins", Some(n.index), &n.entry);
+        }
+        if config.origins.is_empty() {
+            push(DiagnosticKind::EmptyAllowlist, "origins", None, "");
+        }
+        let mut any_origin = false;
+        for entry in list.entries() {
+            let (i, text) = (Some(entry.index), &*entry.text);
+            let p = &entry.pattern;
+            any_origin |= *p == Pattern::Any;
+            if config.credentials {
+                match p {
+                    Pattern::Any => push(DiagnosticKind::WildcardOriginWithCredentials, "origins", i, text),
+                    Pattern::Null => push(DiagnosticKind::NullOriginWithCredentials, "origins", i, text),
+                    Pattern::Regex(r) if !(r.source().starts_with("^https://") || r.source().starts_with("https://")) => {
+                        push(DiagnosticKind::RegexOriginWithCredentials, "origins", i, text)
+                    }
+                    _ if p.is_insecure() => {
+                        if config.dangerously_allow_insecure_origins_with_credentials {
+                            push(DiagnosticKind::DangerousOptOut, "origins", i, text)
+                        } else {
+                            push(DiagnosticKind::InsecureOriginWithCredentials, "origins", i, text)
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if p.is_public_suffix_wildcard() && !is_localhost_wildcard(p) {
+                let kind = if config.credentials {
+                    DiagnosticKind::PublicSuffixWildcardWithCredentials
+                } else {
+                    DiagnosticKind::PublicSuffixWildcard
+                };
+                push(kind, "origins", i, text);
+            }
+        }
+        let compiled = OriginMatcher::from_allowlist(&list);
+        if let Err(errors) = &compiled {
+            for e in &errors.0 {
+                push(DiagnosticKind::InvalidOrigin(e.kind.clone()), "origins", Some(e.index), &e.entry);
+            }
+        }
+
+        // methods
+        let methods = names(&config.methods, "methods", &mut push, |i, m, push| {
+            if !fetch::is_token(m.as_bytes()) {
+                push(DiagnosticKind::InvalidMethod, "methods", Some(i), m);
+                return None;
+            }
+            if fetch::is_forbidden_method(m) {
+                push(DiagnosticKind::ForbiddenMethod, "methods", Some(i), m);
+                return None;
+            }
+            let normalized = fetch::normalize_method(m);
+            if fetch::is_safelisted_method(normalized.as_bytes()) {
+                push(DiagnosticKind::SafelistedMethodDropped, "methods", Some(i), m);
+                return None;
+            }
+            if normalized != *m {
+                push(DiagnosticKind::MethodNormalized, "methods", Some(i), m);
+            }
+            Some(normalized)
+        });
+
+        // request headers
+        let request_headers = names(&config.request_headers, "request_headers", &mut push, |i, h, push| {
+            let lower = h.to_ascii_lowercase();
+            if !fetch::is_token(h.as_bytes()) {
+                push(DiagnosticKind::InvalidHeaderName, "request_headers", Some(i), h);
+            } else if fetch::CORS_RESPONSE_HEADERS.contains(&lower.as_str()) {
+                push(DiagnosticKind::ResponseHeaderAsRequestHeader, "request_headers", Some(i), h);
+            } else if fetch::is_forbidden_request_header(&lower) {
+                push(DiagnosticKind::ForbiddenRequestHeader, "request_headers", Some(i), h);
+            } else {
+                return Some(lower);
+            }
+            None
+        });
+
+        // exposed headers
+        let expose = names(&config.expose_headers, "expose_headers", &mut push, |i, h, push| {
+            let lower = h.to_ascii_lowercase();
+            if !fetch::is_token(h.as_bytes()) {
+                push(DiagnosticKind::InvalidHeaderName, "expose_headers", Some(i), h);
+            } else if fetch::FORBIDDEN_RESPONSE_HEADERS.contains(&lower.as_str()) {
+                push(DiagnosticKind::ForbiddenExposedHeader, "expose_headers", Some(i), h);
+            } else {
+                return Some(h.clone());
+            }
+            None
+        });
+        let expose = match expose {
+            Names::Any if config.credentials => {
+                push(DiagnosticKind::ExposeWildcardWithCredentials, "expose_headers", None, "*");
+                None
+            }
+            Names::Any => Some(Box::from(&b"*"[..])),
+            Names::List(list) if list.is_empty() => None,
+            Names::List(list) => Some(list.join(&b", "[..]).into_boxed_slice()),
+        };
+
+        // numbers
+        let max_age = match config.max_age {
+            None => None,
+            Some(age) if !(0..=MAX_AGE_LIMIT).contains(&age) => {
+                push(DiagnosticKind::MaxAgeOutOfRange, "max_age", None, &age.to_string());
+                None
+            }
+            Some(age) => {
+                if age > MAX_AGE_CHROMIUM {
+                    push(DiagnosticKind::MaxAgeAboveBrowserCap, "max_age", None, &age.to_string());
+                }
+                Some(age.to_string().into_bytes().into_boxed_slice())
+            }
+        };
+        let preflight_status = match u16::try_from(config.preflight_status) {
+            Ok(s) if (200..=299).contains(&s) => s,
+            _ => {
+                push(
+                    DiagnosticKind::InvalidPreflightStatus,
+                    "preflight_status",
+                    None,
+                    &config.preflight_status.to_string(),
+                );
+                204
+            }
+        };
+
+        diags.sort_by_key(|d| d.severity());
+        match compiled {
+            Ok(matcher) if !diags.iter().any(|d| d.severity() == Severity::Error) => Ok(Policy {
+                matcher,
+                any_origin: any_origin && !config.credentials,
+                credentials: config.credentials,
+                methods,
+                request_headers,
+                expose,
+                max_age,
+                private_network: config.private_network,
+                preflight_status,
+                diagnostics: diags,
+            }),
+            _ => Err(ConfigErrors(diags)),
+        }
+    }
+
+    /// The warnings and notes of validation.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// The compiled origin allowlist.
+    pub fn matcher(&self) -> &OriginMatcher {
+        &self.matcher
+    }
+
+    /// Whether credentialed requests are allowed.
+    pub fn credentials(&self) -> bool {
+        self.credentials
+    }
+
+    /// Whether every origin is allowed without credentials, so that answers do not depend on the origin.
+    pub fn allows_any_origin(&self) -> bool {
+        self.any_origin
+    }
+
+    /// The status of an allowed preflight.
+    pub fn preflight_status(&self) -> u16 {
+        self.preflight_status
+    }
+}
+
+/// `*.localhost` is loopback by definition (RFC 6761), even though the list treats `localhost` as a suffix.
+fn is_localhost_wildcard(p: &Pattern) -> bool {
+    matches!(p, Pattern::Host(h) if matches!(&h.host, HostSpec::Subdomains { base } if base.trim_end_matches('.') == "localhost"))
+}
+
+type Push<'a> = dyn FnMut(DiagnosticKind, &'static str, Option<usize>, &str) + 'a;
+
+/// Reads a list that may be `["*"]`: each value goes through `check`, which returns the stored form;
+/// duplicates (of the stored form) are noted and dropped.
+fn names<'a>(
+    values: &[String],
+    key: &'static str,
+    push: &mut Push<'a>,
+    check: impl Fn(usize, &String, &mut Push<'a>) -> Option<String>,
+) -> Names {
+    if values.iter().any(|v| v == "*") {
+        if values.len() > 1 {
+            push(DiagnosticKind::WildcardNotAlone, key, None, &values.join(", "));
+        }
+        return Names::Any;
+    }
+    let mut out: Vec<Box<[u8]>> = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        if let Some(stored) = check(i, v, push) {
+            let stored: Box<[u8]> = stored.into_bytes().into();
+            if out.contains(&stored) {
+                push(DiagnosticKind::Duplicate, key, Some(i), v);
+            } else {
+                out.push(stored);
+            }
+        }
+    }
+    Names::List(out)
+}

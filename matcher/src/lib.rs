@@ -18,11 +18,16 @@
 //! 1. [`origin`]: the request-side grammar (validate and split an `Origin` value, zero-copy);
 //! 2. [`pattern`]: the config-side language (parse, validate and normalize allowlist entries);
 //! 3. [`automata`]: the compiled structures and [`OriginMatcher`];
-//! 4. `reference` (feature `reference`): a naive twin of 1–3 used by tests, fuzzing and benches.
+//! 4. [`policy`]: the CORS decision ([`policy::Policy`]: configuration, validation, evaluation);
+//! 5. `http` (feature `http`, default): the adapter for `http::HeaderMap` requests and responses;
+//! 6. `reference` (feature `reference`): a naive twin of 1–4 and a model of the browser, used by
+//!    tests, fuzzing and benches.
 
 #![forbid(unsafe_code)]
 
 pub mod automata;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod origin;
 pub mod pattern;
 pub mod policy;

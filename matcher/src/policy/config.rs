@@ -5,7 +5,11 @@
 /// With the `serde` feature it deserializes from the policy file format (TOML or any serde format):
 /// unknown keys are errors, and every key has a default.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize), serde(deny_unknown_fields, default))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(deny_unknown_fields, default)
+)]
 pub struct PolicyConfig {
     /// The origin allowlist, in config order (see [`crate::pattern`]).
     pub origins: Vec<String>,

@@ -51,7 +51,10 @@ impl DecisionKind {
 
     /// Whether this is a preflight.
     pub fn is_preflight(self) -> bool {
-        matches!(self, DecisionKind::PreflightAllowed | DecisionKind::PreflightDenied)
+        matches!(
+            self,
+            DecisionKind::PreflightAllowed | DecisionKind::PreflightDenied
+        )
     }
 }
 
@@ -95,16 +98,28 @@ impl DenyReason<'_> {
 impl fmt::Display for DenyReason<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DenyReason::MalformedOrigin(e) => write!(f, "the Origin header is not a serialized origin: {e}"),
-            DenyReason::OriginNotAllowed => f.write_str("the origin is not in the allowlist"),
-            DenyReason::MalformedMethod => f.write_str("Access-Control-Request-Method is not a method name"),
-            DenyReason::MethodNotAllowed(m) => write!(f, "method `{}` is not allowed", m.escape_ascii()),
-            DenyReason::MalformedHeaderList => {
-                f.write_str("Access-Control-Request-Headers is not a comma-separated list of header names")
+            DenyReason::MalformedOrigin(e) => {
+                write!(f, "the Origin header is not a serialized origin: {e}")
             }
-            DenyReason::HeaderNotAllowed(h) => write!(f, "request header `{}` is not allowed", h.escape_ascii()),
-            DenyReason::HeaderListTooLarge => f.write_str("Access-Control-Request-Headers is over the size limits"),
-            DenyReason::PrivateNetworkNotAllowed => f.write_str("private network access is not allowed"),
+            DenyReason::OriginNotAllowed => f.write_str("the origin is not in the allowlist"),
+            DenyReason::MalformedMethod => {
+                f.write_str("Access-Control-Request-Method is not a method name")
+            }
+            DenyReason::MethodNotAllowed(m) => {
+                write!(f, "method `{}` is not allowed", m.escape_ascii())
+            }
+            DenyReason::MalformedHeaderList => f.write_str(
+                "Access-Control-Request-Headers is not a comma-separated list of header names",
+            ),
+            DenyReason::HeaderNotAllowed(h) => {
+                write!(f, "request header `{}` is not allowed", h.escape_ascii())
+            }
+            DenyReason::HeaderListTooLarge => {
+                f.write_str("Access-Control-Request-Headers is over the size limits")
+            }
+            DenyReason::PrivateNetworkNotAllowed => {
+                f.write_str("private network access is not allowed")
+            }
         }
     }
 }
@@ -120,7 +135,8 @@ pub struct Decision<'p, 'r> {
 
 /// `Vary` values.
 const VARY_ORIGIN: &[u8] = b"Origin";
-const VARY_PREFLIGHT: &[u8] = b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
+const VARY_PREFLIGHT: &[u8] =
+    b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
 const VARY_PREFLIGHT_ANY: &[u8] = b"Access-Control-Request-Method, Access-Control-Request-Headers";
 
 impl Policy {
@@ -143,7 +159,10 @@ impl Policy {
         // Fetch §4.8: a preflight is an OPTIONS request with Access-Control-Request-Method.
         let preflight = req.method == b"OPTIONS" && req.request_method.is_some();
         let (allowed, denied) = if preflight {
-            (DecisionKind::PreflightAllowed, DecisionKind::PreflightDenied)
+            (
+                DecisionKind::PreflightAllowed,
+                DecisionKind::PreflightDenied,
+            )
         } else {
             (DecisionKind::ActualAllowed, DecisionKind::ActualDenied)
         };
@@ -183,7 +202,9 @@ impl Policy {
         for name in list.names() {
             let ok = match &self.request_headers {
                 // Fetch §4.8: `*` never covers `Authorization` (a "CORS non-wildcard request-header name").
-                Names::Any => !name.eq_ignore_ascii_case(fetch::NON_WILDCARD_REQUEST_HEADER.as_bytes()),
+                Names::Any => {
+                    !name.eq_ignore_ascii_case(fetch::NON_WILDCARD_REQUEST_HEADER.as_bytes())
+                }
                 Names::List(allowed) => allowed.iter().any(|a| a.eq_ignore_ascii_case(name)),
             };
             if !ok {
@@ -210,7 +231,10 @@ impl<'p, 'r> Decision<'p, 'r> {
 
     /// Whether the request is allowed (an allowed preflight or actual request).
     pub fn is_allowed(&self) -> bool {
-        matches!(self.kind, DecisionKind::PreflightAllowed | DecisionKind::ActualAllowed)
+        matches!(
+            self.kind,
+            DecisionKind::PreflightAllowed | DecisionKind::ActualAllowed
+        )
     }
 
     /// The status to answer a preflight with; `None` for requests that are passed on.
@@ -257,13 +281,19 @@ impl<'p: 'r, 'r> Iterator for ResponseHeaders<'p, 'r> {
                 (DecisionKind::ActualDenied, 0) => Some((names::VARY, VARY_ORIGIN)),
                 (DecisionKind::PreflightDenied, 0) => Some((names::VARY, VARY_PREFLIGHT)),
                 (DecisionKind::PreflightAllowed | DecisionKind::ActualAllowed, 0) => {
-                    let value = if any { &b"*"[..] } else { req.origin.unwrap_or_default() };
+                    let value = if any {
+                        &b"*"[..]
+                    } else {
+                        req.origin.unwrap_or_default()
+                    };
                     Some((names::ALLOW_ORIGIN, value))
                 }
-                (DecisionKind::PreflightAllowed | DecisionKind::ActualAllowed, 1) => {
-                    p.credentials.then_some((names::ALLOW_CREDENTIALS, &b"true"[..]))
+                (DecisionKind::PreflightAllowed | DecisionKind::ActualAllowed, 1) => p
+                    .credentials
+                    .then_some((names::ALLOW_CREDENTIALS, &b"true"[..])),
+                (DecisionKind::PreflightAllowed, 2) => {
+                    Some((names::ALLOW_METHODS, req.request_method.unwrap_or_default()))
                 }
-                (DecisionKind::PreflightAllowed, 2) => Some((names::ALLOW_METHODS, req.request_method.unwrap_or_default())),
                 (DecisionKind::PreflightAllowed, 3) => {
                     // One header per line that holds a name; lines of empty elements are not echoed.
                     let lines = req.request_headers;
@@ -278,14 +308,22 @@ impl<'p: 'r, 'r> Iterator for ResponseHeaders<'p, 'r> {
                         None
                     }
                 }
-                (DecisionKind::PreflightAllowed, 4) => p.max_age.as_deref().map(|v| (names::MAX_AGE, v)),
-                (DecisionKind::PreflightAllowed, 5) => {
-                    (req.private_network && p.private_network).then_some((names::ALLOW_PRIVATE_NETWORK, &b"true"[..]))
+                (DecisionKind::PreflightAllowed, 4) => {
+                    p.max_age.as_deref().map(|v| (names::MAX_AGE, v))
                 }
-                (DecisionKind::PreflightAllowed, 6) => {
-                    Some((names::VARY, if any { VARY_PREFLIGHT_ANY } else { VARY_PREFLIGHT }))
+                (DecisionKind::PreflightAllowed, 5) => (req.private_network && p.private_network)
+                    .then_some((names::ALLOW_PRIVATE_NETWORK, &b"true"[..])),
+                (DecisionKind::PreflightAllowed, 6) => Some((
+                    names::VARY,
+                    if any {
+                        VARY_PREFLIGHT_ANY
+                    } else {
+                        VARY_PREFLIGHT
+                    },
+                )),
+                (DecisionKind::ActualAllowed, 2) => {
+                    p.expose.as_deref().map(|v| (names::EXPOSE_HEADERS, v))
                 }
-                (DecisionKind::ActualAllowed, 2) => p.expose.as_deref().map(|v| (names::EXPOSE_HEADERS, v)),
                 (DecisionKind::ActualAllowed, 3) => (!any).then_some((names::VARY, VARY_ORIGIN)),
                 _ => return None,
             };

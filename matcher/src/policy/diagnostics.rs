@@ -120,9 +120,10 @@ impl Kind {
             | Kind::SafelistedMethodDropped
             | Kind::MethodNormalized
             | Kind::Duplicate => Severity::Note,
-            Kind::PublicSuffixWildcard | Kind::DangerousOptOut | Kind::EmptyAllowlist | Kind::MaxAgeAboveBrowserCap => {
-                Severity::Warning
-            }
+            Kind::PublicSuffixWildcard
+            | Kind::DangerousOptOut
+            | Kind::EmptyAllowlist
+            | Kind::MaxAgeAboveBrowserCap => Severity::Warning,
             _ => Severity::Error,
         }
     }

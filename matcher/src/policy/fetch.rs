@@ -10,7 +10,20 @@ static TCHAR: [bool; 256] = {
         t[b] = c.is_ascii_alphanumeric()
             || matches!(
                 c,
-                b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
             );
         b += 1;
     }
@@ -42,7 +55,9 @@ pub fn is_safelisted_method(method: &[u8]) -> bool {
 
 /// Fetch §2.2.1 "forbidden method": `CONNECT`, `TRACE`, `TRACK`, byte-case-insensitively.
 pub fn is_forbidden_method(method: &str) -> bool {
-    ["CONNECT", "TRACE", "TRACK"].iter().any(|m| m.eq_ignore_ascii_case(method))
+    ["CONNECT", "TRACE", "TRACK"]
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(method))
 }
 
 /// Fetch §2.2.2 "forbidden request-header" names (lowercase), which script can never set, so a
@@ -74,7 +89,9 @@ pub const FORBIDDEN_REQUEST_HEADERS: &[&str] = &[
 /// True for a forbidden request-header name (lowercase input), including the `proxy-` and `sec-`
 /// prefixes.
 pub fn is_forbidden_request_header(lower: &str) -> bool {
-    FORBIDDEN_REQUEST_HEADERS.contains(&lower) || lower.starts_with("proxy-") || lower.starts_with("sec-")
+    FORBIDDEN_REQUEST_HEADERS.contains(&lower)
+        || lower.starts_with("proxy-")
+        || lower.starts_with("sec-")
 }
 
 /// The CORS response header names (Fetch §3.2.3), which are never request headers.
@@ -132,7 +149,10 @@ mod tests {
         assert_eq!(normalize_method("patch"), "patch");
         assert_eq!(normalize_method("dElEtE"), "DELETE");
         assert!(is_forbidden_method("trace") && !is_forbidden_method("PATCH"));
-        assert!(is_forbidden_request_header("sec-fetch-mode") && is_forbidden_request_header("proxy-authorization"));
+        assert!(
+            is_forbidden_request_header("sec-fetch-mode")
+                && is_forbidden_request_header("proxy-authorization")
+        );
         assert!(!is_forbidden_request_header("authorization"));
         assert!(is_safelisted_method(b"POST") && !is_safelisted_method(b"post"));
     }

@@ -56,22 +56,33 @@ impl Policy {
     /// Validates `config` and compiles it. On failure every error, warning and note is returned.
     pub fn new(config: &PolicyConfig) -> Result<Policy, ConfigErrors> {
         let mut diags = Vec::new();
-        let mut push = |kind: DiagnosticKind, key: &'static str, index: Option<usize>, value: &str| {
-            diags.push(Diagnostic {
-                kind,
-                key,
-                index,
-                value: value.to_string(),
-            })
-        };
+        let mut push =
+            |kind: DiagnosticKind, key: &'static str, index: Option<usize>, value: &str| {
+                diags.push(Diagnostic {
+                    kind,
+                    key,
+                    index,
+                    value: value.to_string(),
+                })
+            };
 
         // origins
         let (list, errors) = Allowlist::parse_all(&config.origins);
         for e in errors {
-            push(DiagnosticKind::InvalidOrigin(e.kind), "origins", Some(e.index), &e.entry);
+            push(
+                DiagnosticKind::InvalidOrigin(e.kind),
+                "origins",
+                Some(e.index),
+                &e.entry,
+            );
         }
         for n in list.notes() {
-            push(DiagnosticKind::OriginNormalized(n.kind), "origins", Some(n.index), &n.entry);
+            push(
+                DiagnosticKind::OriginNormalized(n.kind),
+                "origins",
+                Some(n.index),
+                &n.entry,
+            );
         }
         if config.origins.is_empty() {
             push(DiagnosticKind::EmptyAllowlist, "origins", None, "");
@@ -83,16 +94,39 @@ impl Policy {
             any_origin |= *p == Pattern::Any;
             if config.credentials {
                 match p {
-                    Pattern::Any => push(DiagnosticKind::WildcardOriginWithCredentials, "origins", i, text),
-                    Pattern::Null => push(DiagnosticKind::NullOriginWithCredentials, "origins", i, text),
-                    Pattern::Regex(r) if !(r.source().starts_with("^https://") || r.source().starts_with("https://")) => {
-                        push(DiagnosticKind::RegexOriginWithCredentials, "origins", i, text)
+                    Pattern::Any => push(
+                        DiagnosticKind::WildcardOriginWithCredentials,
+                        "origins",
+                        i,
+                        text,
+                    ),
+                    Pattern::Null => push(
+                        DiagnosticKind::NullOriginWithCredentials,
+                        "origins",
+                        i,
+                        text,
+                    ),
+                    Pattern::Regex(r)
+                        if !(r.source().starts_with("^https://")
+                            || r.source().starts_with("https://")) =>
+                    {
+                        push(
+                            DiagnosticKind::RegexOriginWithCredentials,
+                            "origins",
+                            i,
+                            text,
+                        )
                     }
                     _ if p.is_insecure() => {
                         if config.dangerously_allow_insecure_origins_with_credentials {
                             push(DiagnosticKind::DangerousOptOut, "origins", i, text)
                         } else {
-                            push(DiagnosticKind::InsecureOriginWithCredentials, "origins", i, text)
+                            push(
+                                DiagnosticKind::InsecureOriginWithCredentials,
+                                "origins",
+                                i,
+                                text,
+                            )
                         }
                     }
                     _ => {}
@@ -110,7 +144,12 @@ impl Policy {
         let compiled = OriginMatcher::from_allowlist(&list);
         if let Err(errors) = &compiled {
             for e in &errors.0 {
-                push(DiagnosticKind::InvalidOrigin(e.kind.clone()), "origins", Some(e.index), &e.entry);
+                push(
+                    DiagnosticKind::InvalidOrigin(e.kind.clone()),
+                    "origins",
+                    Some(e.index),
+                    &e.entry,
+                );
             }
         }
 
@@ -126,7 +165,12 @@ impl Policy {
             }
             let normalized = fetch::normalize_method(m);
             if fetch::is_safelisted_method(normalized.as_bytes()) {
-                push(DiagnosticKind::SafelistedMethodDropped, "methods", Some(i), m);
+                push(
+                    DiagnosticKind::SafelistedMethodDropped,
+                    "methods",
+                    Some(i),
+                    m,
+                );
                 return None;
             }
             if normalized != *m {
@@ -136,35 +180,75 @@ impl Policy {
         });
 
         // request headers
-        let request_headers = names(&config.request_headers, "request_headers", &mut push, |i, h, push| {
-            let lower = h.to_ascii_lowercase();
-            if !fetch::is_token(h.as_bytes()) {
-                push(DiagnosticKind::InvalidHeaderName, "request_headers", Some(i), h);
-            } else if fetch::CORS_RESPONSE_HEADERS.contains(&lower.as_str()) {
-                push(DiagnosticKind::ResponseHeaderAsRequestHeader, "request_headers", Some(i), h);
-            } else if fetch::is_forbidden_request_header(&lower) {
-                push(DiagnosticKind::ForbiddenRequestHeader, "request_headers", Some(i), h);
-            } else {
-                return Some(lower);
-            }
-            None
-        });
+        let request_headers = names(
+            &config.request_headers,
+            "request_headers",
+            &mut push,
+            |i, h, push| {
+                let lower = h.to_ascii_lowercase();
+                if !fetch::is_token(h.as_bytes()) {
+                    push(
+                        DiagnosticKind::InvalidHeaderName,
+                        "request_headers",
+                        Some(i),
+                        h,
+                    );
+                } else if fetch::CORS_RESPONSE_HEADERS.contains(&lower.as_str()) {
+                    push(
+                        DiagnosticKind::ResponseHeaderAsRequestHeader,
+                        "request_headers",
+                        Some(i),
+                        h,
+                    );
+                } else if fetch::is_forbidden_request_header(&lower) {
+                    push(
+                        DiagnosticKind::ForbiddenRequestHeader,
+                        "request_headers",
+                        Some(i),
+                        h,
+                    );
+                } else {
+                    return Some(lower);
+                }
+                None
+            },
+        );
 
         // exposed headers
-        let expose = names(&config.expose_headers, "expose_headers", &mut push, |i, h, push| {
-            let lower = h.to_ascii_lowercase();
-            if !fetch::is_token(h.as_bytes()) {
-                push(DiagnosticKind::InvalidHeaderName, "expose_headers", Some(i), h);
-            } else if fetch::FORBIDDEN_RESPONSE_HEADERS.contains(&lower.as_str()) {
-                push(DiagnosticKind::ForbiddenExposedHeader, "expose_headers", Some(i), h);
-            } else {
-                return Some(h.clone());
-            }
-            None
-        });
+        let expose = names(
+            &config.expose_headers,
+            "expose_headers",
+            &mut push,
+            |i, h, push| {
+                let lower = h.to_ascii_lowercase();
+                if !fetch::is_token(h.as_bytes()) {
+                    push(
+                        DiagnosticKind::InvalidHeaderName,
+                        "expose_headers",
+                        Some(i),
+                        h,
+                    );
+                } else if fetch::FORBIDDEN_RESPONSE_HEADERS.contains(&lower.as_str()) {
+                    push(
+                        DiagnosticKind::ForbiddenExposedHeader,
+                        "expose_headers",
+                        Some(i),
+                        h,
+                    );
+                } else {
+                    return Some(h.clone());
+                }
+                None
+            },
+        );
         let expose = match expose {
             Names::Any if config.credentials => {
-                push(DiagnosticKind::ExposeWildcardWithCredentials, "expose_headers", None, "*");
+                push(
+                    DiagnosticKind::ExposeWildcardWithCredentials,
+                    "expose_headers",
+                    None,
+                    "*",
+                );
                 None
             }
             Names::Any => Some(Box::from(&b"*"[..])),
@@ -176,12 +260,22 @@ impl Policy {
         let max_age = match config.max_age {
             None => None,
             Some(age) if !(0..=MAX_AGE_LIMIT).contains(&age) => {
-                push(DiagnosticKind::MaxAgeOutOfRange, "max_age", None, &age.to_string());
+                push(
+                    DiagnosticKind::MaxAgeOutOfRange,
+                    "max_age",
+                    None,
+                    &age.to_string(),
+                );
                 None
             }
             Some(age) => {
                 if age > MAX_AGE_CHROMIUM {
-                    push(DiagnosticKind::MaxAgeAboveBrowserCap, "max_age", None, &age.to_string());
+                    push(
+                        DiagnosticKind::MaxAgeAboveBrowserCap,
+                        "max_age",
+                        None,
+                        &age.to_string(),
+                    );
                 }
                 Some(age.to_string().into_bytes().into_boxed_slice())
             }
@@ -260,7 +354,12 @@ fn names<'a>(
 ) -> Names {
     if values.iter().any(|v| v == "*") {
         if values.len() > 1 {
-            push(DiagnosticKind::WildcardNotAlone, key, None, &values.join(", "));
+            push(
+                DiagnosticKind::WildcardNotAlone,
+                key,
+                None,
+                &values.join(", "),
+            );
         }
         return Names::Any;
     }

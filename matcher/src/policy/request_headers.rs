@@ -89,7 +89,10 @@ impl<'r> HeaderList<'r> {
 
 /// Every element of every line, trimmed of spaces and tabs (empty ones included).
 fn elements_of<'r>(lines: &'r [&'r [u8]]) -> impl Iterator<Item = &'r [u8]> + 'r {
-    lines.iter().flat_map(|line| line.split(|&b| b == b',')).map(trim_ows)
+    lines
+        .iter()
+        .flat_map(|line| line.split(|&b| b == b','))
+        .map(trim_ows)
 }
 
 fn trim_ows(mut s: &[u8]) -> &[u8] {
@@ -112,7 +115,10 @@ mod tests {
 
     #[test]
     fn reads_lists() {
-        assert_eq!(names(&[b"content-type,x-api-key"]).unwrap(), [b"content-type".to_vec(), b"x-api-key".to_vec()]);
+        assert_eq!(
+            names(&[b"content-type,x-api-key"]).unwrap(),
+            [b"content-type".to_vec(), b"x-api-key".to_vec()]
+        );
         assert_eq!(names(&[b" X-A ,\t, x-b", b"", b"x-c"]).unwrap().len(), 3);
         assert_eq!(names(&[b" , ,"]).unwrap().len(), 0);
         assert_eq!(names(&[]).unwrap().len(), 0);

@@ -61,7 +61,10 @@ fn engine(policy: &Policy, r: &Req) -> Outcome {
         private_network: r.private_network,
     };
     let d = policy.evaluate(&request);
-    let headers = d.headers().map(|(n, v)| (n.to_string(), v.to_vec())).collect();
+    let headers = d
+        .headers()
+        .map(|(n, v)| (n.to_string(), v.to_vec()))
+        .collect();
     (
         d.kind().name().to_string(),
         d.reason().map(|r| r.name().to_string()),
@@ -111,7 +114,12 @@ fn naive(policy: &PolicyConfig, r: &Req) -> Outcome {
         acrh: r.acrh.iter().map(|l| l.as_bytes().to_vec()).collect(),
         private_network: r.private_network,
     });
-    (d.kind.to_string(), d.reason.map(str::to_string), d.status, sorted(d.headers))
+    (
+        d.kind.to_string(),
+        d.reason.map(str::to_string),
+        d.status,
+        sorted(d.headers),
+    )
 }
 
 #[test]
@@ -144,10 +152,18 @@ fn decision_tables() {
                 case.expect.clone(),
                 case.reason.clone(),
                 case.status,
-                sorted(case.headers.iter().map(|(n, v)| (n.clone(), v.as_bytes().to_vec())).collect()),
+                sorted(
+                    case.headers
+                        .iter()
+                        .map(|(n, v)| (n.clone(), v.as_bytes().to_vec()))
+                        .collect(),
+                ),
             );
             let show = |o: &Outcome| {
-                let h: Vec<String> = o.3.iter().map(|(n, v)| format!("{n}: {}", v.escape_ascii())).collect();
+                let h: Vec<String> =
+                    o.3.iter()
+                        .map(|(n, v)| format!("{n}: {}", v.escape_ascii()))
+                        .collect();
                 format!("{} {:?} {:?} [{}]", o.0, o.1, o.2, h.join(" | "))
             };
             let mut check = |who: &str, got: Outcome| {
@@ -167,6 +183,11 @@ fn decision_tables() {
             check("naive engine", naive(&case.policy, &case.request));
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(count >= 150, "the decision tables shrank to {count} cases");
 }

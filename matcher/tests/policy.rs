@@ -28,21 +28,31 @@ fn policy_validation_table() {
     let file: File = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let mut failures = Vec::new();
     for case in &file.case {
-        let config: PolicyConfig = toml::from_str(&case.policy).unwrap_or_else(|e| panic!("{}: {e}", case.policy));
+        let config: PolicyConfig =
+            toml::from_str(&case.policy).unwrap_or_else(|e| panic!("{}: {e}", case.policy));
         let (valid, diags) = match Policy::new(&config) {
             Ok(p) => (true, p.diagnostics().to_vec()),
             Err(e) => (false, e.0),
         };
-        let mut got: Vec<String> = diags.iter().map(|d| format!("{}:{}", d.severity().name(), d.kind.name())).collect();
+        let mut got: Vec<String> = diags
+            .iter()
+            .map(|d| format!("{}:{}", d.severity().name(), d.kind.name()))
+            .collect();
         let mut want = case.diagnostics.clone();
         got.sort();
         want.sort();
         if valid != case.valid || got != want {
-            failures.push(format!("{}\n  got valid={valid} {got:?}\n  want valid={} {want:?}", case.policy, case.valid));
+            failures.push(format!(
+                "{}\n  got valid={valid} {got:?}\n  want valid={} {want:?}",
+                case.policy, case.valid
+            ));
         }
         for d in &diags {
             let text = d.to_string();
-            assert!(text.contains(d.kind.fix()) && text.contains(d.kind.name()), "{text}");
+            assert!(
+                text.contains(d.kind.fix()) && text.contains(d.kind.name()),
+                "{text}"
+            );
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -51,7 +61,10 @@ fn policy_validation_table() {
 #[test]
 fn unknown_keys_are_named() {
     let err = toml::from_str::<PolicyConfig>("origins = []\ncredential = true\n").unwrap_err();
-    assert!(err.to_string().contains("unknown field `credential`"), "{err}");
+    assert!(
+        err.to_string().contains("unknown field `credential`"),
+        "{err}"
+    );
     let defaults: PolicyConfig = toml::from_str("").unwrap();
     assert_eq!(defaults, PolicyConfig::default());
     assert_eq!(defaults.preflight_status, 204);

@@ -72,7 +72,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let Ok(loaded) = config::load(args.policy.as_deref(), &args.allow) else {
+    let Ok(loaded) = config::load(args.policy.as_deref(), &args.allow, true) else {
         return ExitCode::from(EXIT_CONFIG);
     };
     let stdout = io::stdout();
@@ -95,14 +95,14 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                     line.pop();
                 }
             }
-            if let Err(e) = decide(&loaded.matcher, &line, &mut out, &mut denied) {
+            if let Err(e) = decide(loaded.policy.matcher(), &line, &mut out, &mut denied) {
                 break Err(e);
             }
         }
     } else {
         args.origins
             .iter()
-            .try_for_each(|o| decide(&loaded.matcher, o, &mut out, &mut denied))
+            .try_for_each(|o| decide(loaded.policy.matcher(), o, &mut out, &mut denied))
     };
     match result.and_then(|()| out.flush()) {
         Ok(()) => {}

@@ -128,7 +128,7 @@ fn every_config_error_is_reported_with_exit_two() {
         "{err}"
     );
     assert!(err.contains("fix: "), "{err}");
-    assert!(err.contains("2 invalid allowlist entries"), "{err}");
+    assert!(err.contains("2 errors in the policy"), "{err}");
 }
 
 #[test]

@@ -24,7 +24,11 @@ pub fn load(policy: Option<&Path>, allow: &[String], require_origins: bool) -> R
             eprintln!("error: cannot read policy file {}: {e}", path.display());
         })?;
         config = toml::from_str(&text).map_err(|e| {
-            eprintln!("error: policy file {}: {}", path.display(), e.to_string().trim_end());
+            eprintln!(
+                "error: policy file {}: {}",
+                path.display(),
+                e.to_string().trim_end()
+            );
         })?;
         file_origins = config.origins.len();
         name = path.display().to_string();
@@ -35,7 +39,9 @@ pub fn load(policy: Option<&Path>, allow: &[String], require_origins: bool) -> R
         return Err(());
     }
     let label = |d: &Diagnostic| match d.index {
-        Some(i) if d.key == "origins" && i >= file_origins => format!("--allow #{}", i - file_origins + 1),
+        Some(i) if d.key == "origins" && i >= file_origins => {
+            format!("--allow #{}", i - file_origins + 1)
+        }
         Some(i) => format!("{name}: {}[{i}]", d.key),
         None => format!("{name}: {}", d.key),
     };

@@ -2,15 +2,19 @@
 //!
 //! ```text
 //! corsmatch check [--policy FILE] [--allow PATTERN]... [ORIGIN]...
+//! corsmatch explain --policy FILE --origin ORIGIN [--method M] [--header 'NAME: VALUE']... [--credentials] [--format text|json]
 //! ```
 
 mod check;
 mod config;
+mod explain;
 
 use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage: corsmatch check [--policy FILE] [--allow PATTERN]... [ORIGIN]...
+       corsmatch explain --policy FILE --origin ORIGIN [--method M] [--header 'NAME: VALUE']...
+                         [--credentials] [--format text|json]   (see corsmatch explain --help)
 
 Decides each ORIGIN (or, with none given, each line of standard input) against the allowlist
 made of the policy file's `origins` followed by every --allow PATTERN, and prints one line per
@@ -29,6 +33,7 @@ fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1);
     match args.next().as_ref().and_then(|a| a.to_str()) {
         Some("check") => check::run(args.collect()),
+        Some("explain") => explain::run(args.collect()),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -36,6 +36,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The counter is global: tests that measure it must not run at the same time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn policy() -> Policy {
     Policy::new(&PolicyConfig {
         origins: vec![
@@ -101,6 +104,7 @@ fn request<'r>(
 
 #[test]
 fn every_decision_kind_allocates_nothing() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let policy = Arc::new(policy());
     let p = policy.clone();
     let count = allocations_during(4, move || {
@@ -176,6 +180,7 @@ fn every_decision_kind_allocates_nothing() {
 
 #[test]
 fn hostile_request_headers_are_bounded_and_allocate_nothing() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let policy = policy();
     let mib = 1 << 20;
     let commas = vec![b','; mib];

@@ -236,7 +236,7 @@ impl Policy {
                         h,
                     );
                 } else {
-                    return Some(h.clone());
+                    return Some(lower);
                 }
                 None
             },

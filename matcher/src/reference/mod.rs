@@ -16,6 +16,19 @@
 //! - a regex must match the whole origin and never matches `null`;
 //! - `scheme://*.base` needs one or more labels before `.base` and never matches an IP host;
 //! - the port rule is checked against the origin's explicit port (`None` when it has none).
+//!
+//! Two submodules extend the twin beyond origins, under the same rules (no engine code, plain loops):
+//!
+//! - [`decision`]: the naive server-side CORS decision ([`decision::NaiveEngine`]), written from the
+//!   "Decision rules" of `corpus/cases/README.md`, the twin of `crate::policy`. It takes the plain
+//!   `crate::policy::PolicyConfig` data struct and, being handed allowlist *text*, is the one place here
+//!   that calls the config-side parser (`crate::pattern::Allowlist::parse_all`, `Pattern::parse`) to get
+//!   the entries this module's matcher reads; everything else it redoes itself;
+//! - [`browser`]: a model of what the browser does around a cross-origin `fetch()` (preflight or not,
+//!   CORS check, which response headers script may read), written from the WHATWG Fetch standard.
+
+pub mod browser;
+pub mod decision;
 
 use regex::bytes::{Regex, RegexBuilder};
 

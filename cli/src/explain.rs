@@ -1,0 +1,336 @@
+//! `corsmatch explain`: what happens when a script calls `fetch` from an origin, step by step — whether
+//! the browser preflights, what the engine answers to the preflight and to the actual request, and
+//! whether the script gets to read the response. The browser's side is `corsmatch::reference::browser`,
+//! a model of the WHATWG Fetch standard; the server's side is the engine.
+
+use std::cell::RefCell;
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use corsmatch::policy::{DecisionKind, Policy, PolicyConfig, Request};
+use corsmatch::reference::browser::{self, HttpRequest, HttpResponse, Outcome, ScriptRequest};
+use serde_json::json;
+
+use crate::{config, EXIT_CONFIG};
+
+pub const USAGE: &str = "\
+usage: corsmatch explain --policy FILE --origin ORIGIN [--method METHOD] [--header 'NAME: VALUE']...
+                         [--credentials] [--format text|json]
+
+Describes one script call, fetch() from page ORIGIN with that method and those request headers
+(and credentials mode \"include\" with --credentials): whether the browser sends a preflight, the
+engine's answer to the preflight and to the actual request, and whether the script can read the
+response. Exit status: 0 when the script can read the response, 1 when the browser blocks it, 2 on a
+usage or policy error.";
+
+struct Args {
+    policy: PathBuf,
+    origin: String,
+    method: String,
+    headers: Vec<(String, String)>,
+    credentials: bool,
+    json: bool,
+}
+
+fn parse_args(args: Vec<OsString>) -> Result<Args, String> {
+    let mut policy = None;
+    let mut origin = None;
+    let mut method = "GET".to_string();
+    let mut headers = Vec::new();
+    let mut credentials = false;
+    let mut json = false;
+    let mut it = args.into_iter().map(|a| {
+        a.into_string()
+            .map_err(|_| "arguments must be UTF-8".to_string())
+    });
+    while let Some(arg) = it.next() {
+        let arg = arg?;
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = || -> Result<String, String> {
+            match inline.clone() {
+                Some(v) => Ok(v),
+                None => it.next().ok_or_else(|| format!("{name} needs a value"))?,
+            }
+        };
+        match name.as_str() {
+            "--policy" => policy = Some(PathBuf::from(value()?)),
+            "--origin" => origin = Some(value()?),
+            "--method" => method = value()?,
+            "--header" => {
+                let v = value()?;
+                let (n, val) = v
+                    .split_once(':')
+                    .ok_or_else(|| format!("--header `{v}`: write it as 'NAME: VALUE'"))?;
+                headers.push((n.trim().to_string(), val.trim().to_string()));
+            }
+            "--credentials" => credentials = true,
+            "--format" => match value()?.as_str() {
+                "json" => json = true,
+                "text" => json = false,
+                other => return Err(format!("--format must be text or json, not `{other}`")),
+            },
+            _ => return Err(format!("unknown argument `{arg}`")),
+        }
+    }
+    Ok(Args {
+        policy: policy.ok_or("--policy FILE is required")?,
+        origin: origin.ok_or("--origin ORIGIN is required")?,
+        method,
+        headers,
+        credentials,
+        json,
+    })
+}
+
+/// What the engine decided for each request the browser sent.
+#[derive(Default)]
+struct EngineLog {
+    preflight: Option<(DecisionKind, Option<String>, Option<String>)>,
+    actual: Option<(DecisionKind, Option<String>, Option<String>)>,
+}
+
+/// The engine as the server: decides the request and answers it. An actual request's response also
+/// carries what an application would send: `content-type` and each explicitly exposed header.
+fn serve(
+    policy: &Policy,
+    config: &PolicyConfig,
+    req: &HttpRequest,
+    log: &RefCell<EngineLog>,
+) -> HttpResponse {
+    let header = |name: &str| {
+        req.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    };
+    let lines: Vec<&[u8]> = req
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "access-control-request-headers")
+        .map(|(_, v)| v.as_slice())
+        .collect();
+    let request = Request {
+        method: &req.method,
+        origin: header("origin"),
+        request_method: header("access-control-request-method"),
+        request_headers: &lines,
+        private_network: header("access-control-request-private-network") == Some(b"true"),
+    };
+    let d = policy.evaluate(&request);
+    let entry = (
+        d.kind(),
+        d.reason().map(|r| r.name().to_string()),
+        d.reason().map(|r| r.to_string()),
+    );
+    let mut headers: Vec<(String, Vec<u8>)> = d
+        .headers()
+        .map(|(n, v)| (n.to_string(), v.to_vec()))
+        .collect();
+    let status = match d.status() {
+        Some(status) => {
+            log.borrow_mut().preflight = Some(entry);
+            status
+        }
+        None => {
+            log.borrow_mut().actual = Some(entry);
+            headers.push(("content-type".into(), b"application/json".to_vec()));
+            for name in config.expose_headers.iter().filter(|n| *n != "*") {
+                headers.push((name.to_ascii_lowercase(), b"...".to_vec()));
+            }
+            200
+        }
+    };
+    HttpResponse { status, headers }
+}
+
+fn is_cors_header(name: &str) -> bool {
+    name.starts_with("access-control-") || name == "vary"
+}
+
+fn pairs(headers: &[(String, Vec<u8>)]) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| (n.clone(), String::from_utf8_lossy(v).into_owned()))
+        .collect()
+}
+
+/// How to change the policy so that the engine allows what it denied.
+fn fix(reason: &str, args: &Args) -> String {
+    let file = args.policy.display();
+    match reason {
+        "origin-not-allowed" => format!("add `{}` to `origins` in {file}", args.origin),
+        "malformed-origin" => "the page origin must be a serialized origin, e.g. https://app.example.com".into(),
+        "method-not-allowed" => format!(
+            "add `{}` to `methods` in {file}",
+            browser::normalize_method(&args.method)
+        ),
+        "header-not-allowed" => format!("add the header to `request_headers` in {file}"),
+        "private-network-not-allowed" => format!("set `private_network = true` in {file}"),
+        "credentials-not-allowed" => format!(
+            "set `credentials = true` in {file} (with explicit https origins), or call fetch without credentials"
+        ),
+        _ => "fix the request".into(),
+    }
+}
+
+/// Runs `corsmatch explain`.
+pub fn run(args: Vec<OsString>) -> ExitCode {
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let args = match parse_args(args) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}\n\n{USAGE}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let Ok(loaded) = config::load(Some(&args.policy), &[], false) else {
+        return ExitCode::from(EXIT_CONFIG);
+    };
+    let script = ScriptRequest {
+        origin: args.origin.clone(),
+        method: args.method.clone(),
+        headers: args.headers.clone(),
+        credentials: args.credentials,
+    };
+    let log = RefCell::new(EngineLog::default());
+    let outcome = browser::run(&script, &mut |req: &HttpRequest| {
+        serve(&loaded.policy, &loaded.config, req, &log)
+    });
+    let log = log.into_inner();
+
+    // The engine's reason when it denied; otherwise, when the browser still blocked, credentials.
+    let engine_reason = log
+        .preflight
+        .as_ref()
+        .and_then(|p| p.1.clone())
+        .or_else(|| log.actual.as_ref().and_then(|a| a.1.clone()));
+    let reason = match (&engine_reason, outcome.readable) {
+        (Some(r), _) => Some(r.clone()),
+        (None, false) if args.credentials => Some("credentials-not-allowed".to_string()),
+        (None, false) => Some("blocked-by-browser".to_string()),
+        (None, true) => None,
+    };
+    let response_headers: Vec<(String, String)> = outcome
+        .actual
+        .as_ref()
+        .map(|(_, resp)| {
+            pairs(&resp.headers)
+                .into_iter()
+                .filter(|(n, _)| is_cors_header(n))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    if args.json {
+        let preflight_response = outcome
+            .preflight
+            .as_ref()
+            .map(|(_, resp)| json!({ "status": resp.status, "headers": pairs(&resp.headers) }));
+        let value = json!({
+            "preflight": outcome.preflight.is_some(),
+            "allowed": outcome.readable,
+            "reason": reason,
+            "preflight_response": preflight_response,
+            "response_headers": response_headers,
+            "readable_headers": outcome.readable_headers,
+        });
+        println!("{value}");
+    } else {
+        print_text(&args, &outcome, &log, reason.as_deref());
+    }
+    if outcome.readable {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn print_text(args: &Args, outcome: &Outcome, log: &EngineLog, reason: Option<&str>) {
+    let method = browser::normalize_method(&args.method);
+    let headers: Vec<String> = args
+        .headers
+        .iter()
+        .map(|(n, v)| format!("{n}: {v}"))
+        .collect();
+    println!(
+        "fetch from {} with method {method}{}{}",
+        args.origin,
+        if headers.is_empty() {
+            String::new()
+        } else {
+            format!(", headers [{}]", headers.join("; "))
+        },
+        if args.credentials {
+            ", credentials: include"
+        } else {
+            ""
+        }
+    );
+    let show = |label: &str, req: &HttpRequest, resp: &HttpResponse| {
+        println!(
+            "  {label}: {} sent with",
+            String::from_utf8_lossy(&req.method)
+        );
+        for (n, v) in pairs(&req.headers) {
+            println!("      {n}: {v}");
+        }
+        println!("    answered {}", resp.status);
+        for (n, v) in pairs(&resp.headers) {
+            println!("      {n}: {v}");
+        }
+    };
+    match &outcome.preflight {
+        Some((req, resp)) => {
+            let mut why = Vec::new();
+            if !matches!(method.as_str(), "GET" | "HEAD" | "POST") {
+                why.push(format!("{method} is not a CORS-safelisted method"));
+            }
+            let unsafe_names = browser::unsafe_header_names(&args.headers);
+            if !unsafe_names.is_empty() {
+                why.push(format!("{} not CORS-safelisted", unsafe_names.join(", ")));
+            }
+            println!("preflight: yes ({})", why.join("; "));
+            show("preflight", req, resp);
+            if let Some((kind, _, Some(text))) = &log.preflight {
+                println!("    engine: {} ({text})", kind.name());
+            } else if let Some((kind, _, None)) = &log.preflight {
+                println!("    engine: {}", kind.name());
+            }
+        }
+        None => println!("preflight: no (a simple request: safelisted method and headers)"),
+    }
+    match &outcome.actual {
+        Some((req, resp)) => {
+            show("actual request", req, resp);
+            if let Some((kind, _, text)) = &log.actual {
+                match text {
+                    Some(t) => println!("    engine: {} ({t})", kind.name()),
+                    None => println!("    engine: {}", kind.name()),
+                }
+            }
+        }
+        None => println!("actual request: not sent (the preflight failed)"),
+    }
+    if outcome.readable {
+        println!("result: the script can read the response");
+        println!(
+            "  readable headers: {}",
+            outcome.readable_headers.join(", ")
+        );
+    } else {
+        println!("result: blocked");
+        if let Some(message) = &outcome.error {
+            println!("{message}");
+        }
+        if let Some(r) = reason {
+            println!("fix: {}", fix(r, args));
+        }
+    }
+}

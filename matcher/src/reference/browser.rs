@@ -1,0 +1,1395 @@
+//! A model of the browser's side of CORS: what a browser sends and what it lets script read when a page
+//! calls `fetch()` on another origin. Used by tests, fuzzing, benches and `explain`-style tooling
+//! (feature `reference`) to check that the server-side decision really lets the intended requests
+//! through and keeps the others out.
+//!
+//! Written from the WHATWG Fetch standard, section by section, and nothing else: methods (§2.2.2: the
+//! forbidden methods, the CORS-safelisted methods, method normalization), headers (§2.2.2: forbidden
+//! request-headers, CORS-safelisted request-headers, CORS-unsafe request-header names, CORS-safelisted
+//! response-header names), the CORS protocol (§3.2.3), the CORS-preflight fetch (§4.8) and the CORS
+//! check (§4.9). Like the rest of [`crate::reference`] it shares **no code** with the engine (nothing
+//! from `crate::origin`, `crate::automata` or `crate::policy`) and is written plainly, with owned
+//! `String`s, `Vec`s and obvious loops.
+//!
+//! What is modelled: one cross-origin request in mode "cors" (the page's origin is never the target's),
+//! with credentials mode "include" or "same-origin"; the preflight when one is needed (never cached:
+//! every [`run`] sends a fresh one); the actual request; the CORS check on both responses; the
+//! CORS-filtered response's readable header names. What is not: redirects, the preflight cache, cookies
+//! themselves, Private Network Access, `no-cors` mode, upload listeners (the use-CORS-preflight flag).
+//!
+//! The error messages mimic Chrome's console (`Access to fetch from origin '…' has been blocked by CORS
+//! policy: …`), without the target URL, which this model does not have.
+
+use super::decision::is_token;
+
+/// A request as a page script writes it: `fetch(url, { method, headers, credentials })`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScriptRequest {
+    /// The page's origin, serialized (`https://a.example`, or `null`); sent as `Origin` and compared
+    /// byte for byte with `Access-Control-Allow-Origin`.
+    pub origin: String,
+    /// The method as the script wrote it (`patch`, `Put`, …), before normalization.
+    pub method: String,
+    /// The headers the script set, names and values as written, in order.
+    pub headers: Vec<(String, String)>,
+    /// Credentials mode "include" (cookies and the like go along; the response must opt in).
+    pub credentials: bool,
+}
+
+/// An HTTP request the browser sends.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// The method bytes as sent.
+    pub method: Vec<u8>,
+    /// The headers sent: lowercase names, value bytes, in order.
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+/// An HTTP response as the server answered it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// The headers: lowercase names (compared case-insensitively anyway), value bytes, in order. A
+    /// header sent several times appears several times.
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+/// Everything that happened for one [`ScriptRequest`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// The preflight exchange, when one was sent.
+    pub preflight: Option<(HttpRequest, HttpResponse)>,
+    /// The actual exchange; `None` when nothing was sent (a failed preflight, or a request the
+    /// browser refused to build, such as a `TRACE`).
+    pub actual: Option<(HttpRequest, HttpResponse)>,
+    /// Whether script gets the response (`fetch()` resolves rather than rejecting with a network
+    /// error).
+    pub readable: bool,
+    /// The lowercase names of the actual response's headers that script may read (sorted, deduped);
+    /// empty when not readable.
+    pub readable_headers: Vec<String>,
+    /// When not readable, a message in the style of the browser console saying why.
+    pub error: Option<String>,
+}
+
+/// Fetch's method normalization: `DELETE`, `GET`, `HEAD`, `OPTIONS`, `POST`, `PUT` matched
+/// case-insensitively become uppercase; every other method is kept as written (`patch` stays `patch`).
+pub fn normalize_method(m: &str) -> String {
+    let upper = m.to_ascii_uppercase();
+    match upper.as_str() {
+        "DELETE" | "GET" | "HEAD" | "OPTIONS" | "POST" | "PUT" => upper,
+        _ => m.to_string(),
+    }
+}
+
+/// Fetch's forbidden methods: `CONNECT`, `TRACE`, `TRACK`, case-insensitively.
+pub fn is_forbidden_method(m: &[u8]) -> bool {
+    let upper = m.to_ascii_uppercase();
+    upper == b"CONNECT" || upper == b"TRACE" || upper == b"TRACK"
+}
+
+/// Fetch's CORS-safelisted methods: `GET`, `HEAD`, `POST` (exact bytes: normalize first).
+pub fn is_safelisted_method(m: &str) -> bool {
+    m == "GET" || m == "HEAD" || m == "POST"
+}
+
+/// Whether a preflight precedes the actual request: the request is valid (see [`run`]) and, after
+/// normalizing the method and dropping the forbidden headers, the method is not CORS-safelisted or some
+/// header is CORS-unsafe. `false` for a request the browser refuses to send at all.
+pub fn needs_preflight(req: &ScriptRequest) -> bool {
+    match prepare(req) {
+        Ok(p) => !is_safelisted_method(&p.method) || !unsafe_names(&p.headers).is_empty(),
+        Err(_) => false,
+    }
+}
+
+/// Fetch's "CORS-unsafe request-header names" of a header list: the names of the headers that are not
+/// CORS-safelisted request-headers, plus every safelisted one when their values total more than 1024
+/// bytes; lowercase, sorted, deduped.
+///
+/// This is the algorithm over a header list as given: it does not drop forbidden headers nor trim
+/// values (the `Headers` object does both before, and [`run`] / [`needs_preflight`] do too). Values are
+/// taken as byte strings (each char ≤ U+00FF is one byte, as JavaScript's `ByteString` does).
+pub fn unsafe_header_names(headers: &[(String, String)]) -> Vec<String> {
+    let mut list = Vec::new();
+    for (name, value) in headers {
+        let bytes = match byte_string(value) {
+            Some(b) => b,
+            None => value.as_bytes().to_vec(),
+        };
+        list.push((name.clone(), bytes));
+    }
+    unsafe_names(&list)
+}
+
+/// Fetch's "CORS-safelisted request-header" (`name` in any case, `value` as bytes).
+pub fn is_safelisted_request_header(name: &str, value: &[u8]) -> bool {
+    if value.len() > 128 {
+        return false;
+    }
+    match name.to_ascii_lowercase().as_str() {
+        "accept" => !has_unsafe_byte(value),
+        "accept-language" | "content-language" => {
+            for b in value {
+                let ok = b.is_ascii_alphanumeric()
+                    || *b == b' '
+                    || *b == b'*'
+                    || *b == b','
+                    || *b == b'-'
+                    || *b == b'.'
+                    || *b == b';'
+                    || *b == b'=';
+                if !ok {
+                    return false;
+                }
+            }
+            true
+        }
+        "content-type" => {
+            if has_unsafe_byte(value) {
+                return false;
+            }
+            match mime_essence(value) {
+                Some(essence) => {
+                    essence == "application/x-www-form-urlencoded"
+                        || essence == "multipart/form-data"
+                        || essence == "text/plain"
+                }
+                None => false,
+            }
+        }
+        "range" => match parse_single_range(value) {
+            // A suffix range (`bytes=-500`) is not safelisted.
+            Some((start, _end)) => start.is_some(),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// Fetch's forbidden request-header: the browser silently drops it when script sets it.
+pub fn is_forbidden_request_header(name: &str, value: &[u8]) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let listed = [
+        "accept-charset",
+        "accept-encoding",
+        "access-control-request-headers",
+        "access-control-request-method",
+        "connection",
+        "content-length",
+        "cookie",
+        "cookie2",
+        "date",
+        "dnt",
+        "expect",
+        "host",
+        "keep-alive",
+        "origin",
+        "referer",
+        "set-cookie",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "via",
+    ];
+    if listed.contains(&lower.as_str()) {
+        return true;
+    }
+    if lower.starts_with("proxy-") || lower.starts_with("sec-") {
+        return true;
+    }
+    // A method override naming a forbidden method.
+    if lower == "x-http-method" || lower == "x-http-method-override" || lower == "x-method-override"
+    {
+        for method in get_decode_split(value) {
+            if is_forbidden_method(&method) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Fetch's CORS-safelisted response-header names (besides those listed in
+/// `Access-Control-Expose-Headers`).
+const SAFELISTED_RESPONSE_HEADERS: [&str; 7] = [
+    "cache-control",
+    "content-language",
+    "content-length",
+    "content-type",
+    "expires",
+    "last-modified",
+    "pragma",
+];
+
+/// Sends `req` the way a browser does: maybe a preflight, then the actual request, each answered by
+/// `server`; then the CORS checks decide what script sees.
+///
+/// Before anything is sent, the request is built as `new Request()` / `Headers` do: a method that is
+/// not a token or is forbidden (CONNECT, TRACE, TRACK), a header name that is not a token, or a header
+/// value that (after trimming HTTP whitespace) holds NUL, CR or LF or a char above U+00FF is a
+/// `TypeError`: nothing is sent and the outcome holds only the error. Forbidden request-headers are
+/// dropped silently.
+pub fn run(req: &ScriptRequest, server: &mut dyn FnMut(&HttpRequest) -> HttpResponse) -> Outcome {
+    let prepared = match prepare(req) {
+        Ok(p) => p,
+        Err(type_error) => {
+            return Outcome {
+                error: Some(type_error),
+                ..Outcome::default()
+            }
+        }
+    };
+    let origin = req.origin.as_bytes().to_vec();
+    let unsafe_list = unsafe_names(&prepared.headers);
+
+    // §4.8 CORS-preflight fetch.
+    let mut preflight = None;
+    if !is_safelisted_method(&prepared.method) || !unsafe_list.is_empty() {
+        let mut headers = Vec::new();
+        headers.push(("accept".to_string(), b"*/*".to_vec()));
+        headers.push((
+            "access-control-request-method".to_string(),
+            prepared.method.as_bytes().to_vec(),
+        ));
+        if !unsafe_list.is_empty() {
+            headers.push((
+                "access-control-request-headers".to_string(),
+                unsafe_list.join(",").into_bytes(),
+            ));
+        }
+        headers.push(("origin".to_string(), origin.clone()));
+        let request = HttpRequest {
+            method: b"OPTIONS".to_vec(),
+            headers,
+        };
+        let response = server(&request);
+        let verdict = check_preflight(req, &prepared.method, &unsafe_list, &response);
+        preflight = Some((request, response));
+        if let Err(why) = verdict {
+            return Outcome {
+                preflight,
+                error: Some(blocked(req, &why)),
+                ..Outcome::default()
+            };
+        }
+    }
+
+    // The actual request: the script's headers, a default `Accept`, then `Origin`.
+    let mut headers = prepared.headers.clone();
+    let mut has_accept = false;
+    for (name, _) in &headers {
+        if name == "accept" {
+            has_accept = true;
+        }
+    }
+    if !has_accept {
+        headers.push(("accept".to_string(), b"*/*".to_vec()));
+    }
+    headers.push(("origin".to_string(), origin));
+    let request = HttpRequest {
+        method: prepared.method.as_bytes().to_vec(),
+        headers,
+    };
+    let response = server(&request);
+
+    let (readable, readable_headers, error) = match cors_check(req, &response) {
+        Ok(()) => (true, readable_header_names(req, &response), None),
+        Err(why) => (false, Vec::new(), Some(blocked(req, &why))),
+    };
+    Outcome {
+        preflight,
+        actual: Some((request, response)),
+        readable,
+        readable_headers,
+        error,
+    }
+}
+
+/// A script request after `new Request()` / `Headers` processing.
+struct Prepared {
+    /// The normalized method.
+    method: String,
+    /// The non-forbidden headers: lowercase names, trimmed value bytes, in order.
+    headers: Vec<(String, Vec<u8>)>,
+}
+
+/// Builds the request the browser would send, or the `TypeError` message the script would get.
+fn prepare(req: &ScriptRequest) -> Result<Prepared, String> {
+    let fail = |what: String| format!("TypeError: Failed to execute 'fetch' on 'Window': {what}");
+    if !is_token(req.method.as_bytes()) {
+        return Err(fail(format!(
+            "'{}' is not a valid HTTP method.",
+            req.method
+        )));
+    }
+    if is_forbidden_method(req.method.as_bytes()) {
+        return Err(fail(format!(
+            "'{}' HTTP method is unsupported.",
+            req.method
+        )));
+    }
+    let method = normalize_method(&req.method);
+
+    let mut headers = Vec::new();
+    for (name, value) in &req.headers {
+        let value = match byte_string(value) {
+            Some(v) => v,
+            None => {
+                return Err(fail(
+                    "String contains non ISO-8859-1 code point.".to_string(),
+                ))
+            }
+        };
+        let value = trim_http_whitespace(&value);
+        if !is_token(name.as_bytes()) {
+            return Err(fail(format!("Invalid name: '{name}'.")));
+        }
+        for b in &value {
+            if *b == 0 || *b == b'\n' || *b == b'\r' {
+                return Err(fail(format!("Invalid value for header '{name}'.")));
+            }
+        }
+        if is_forbidden_request_header(name, &value) {
+            continue;
+        }
+        headers.push((name.to_ascii_lowercase(), value));
+    }
+    Ok(Prepared { method, headers })
+}
+
+/// The CORS-unsafe request-header names of a prepared header list (see [`unsafe_header_names`]).
+fn unsafe_names(headers: &[(String, Vec<u8>)]) -> Vec<String> {
+    let mut unsafe_list: Vec<String> = Vec::new();
+    let mut potentially_unsafe: Vec<String> = Vec::new();
+    let mut safelist_value_size = 0;
+    for (name, value) in headers {
+        if is_safelisted_request_header(name, value) {
+            potentially_unsafe.push(name.clone());
+            safelist_value_size += value.len();
+        } else {
+            unsafe_list.push(name.clone());
+        }
+    }
+    if safelist_value_size > 1024 {
+        for name in potentially_unsafe {
+            unsafe_list.push(name);
+        }
+    }
+    // Convert to a sorted-lowercase set.
+    let mut out: Vec<String> = Vec::new();
+    for name in unsafe_list {
+        let lower = name.to_ascii_lowercase();
+        if !out.contains(&lower) {
+            out.push(lower);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The CORS-unsafe request-header bytes: controls but HTAB, `"():<>?@[\]{}` and DEL.
+fn has_unsafe_byte(value: &[u8]) -> bool {
+    for b in value {
+        let unsafe_byte = (*b < 0x20 && *b != b'\t') || b"\"():<>?@[\\]{}\x7f".contains(b);
+        if unsafe_byte {
+            return true;
+        }
+    }
+    false
+}
+
+/// The essence (`type/subtype`, lowercase) of a MIME type, per MIME Sniffing's "parse a MIME type":
+/// trim HTTP whitespace; the type is everything up to `/` and must be a non-empty token; the subtype is
+/// everything up to `;`, trailing whitespace removed, and must be a non-empty token. Parameters never
+/// make the parse fail.
+fn mime_essence(value: &[u8]) -> Option<String> {
+    let text = trim_http_whitespace(value);
+    let slash = text.iter().position(|b| *b == b'/')?;
+    let kind = &text[..slash];
+    if !is_token(kind) {
+        return None;
+    }
+    let rest = &text[slash + 1..];
+    let end = rest.iter().position(|b| *b == b';').unwrap_or(rest.len());
+    let mut subtype = &rest[..end];
+    while let Some((last, init)) = subtype.split_last() {
+        if is_http_whitespace(*last) {
+            subtype = init;
+        } else {
+            break;
+        }
+    }
+    if !is_token(subtype) {
+        return None;
+    }
+    let mut essence = String::new();
+    essence.push_str(&String::from_utf8_lossy(kind).to_ascii_lowercase());
+    essence.push('/');
+    essence.push_str(&String::from_utf8_lossy(subtype).to_ascii_lowercase());
+    Some(essence)
+}
+
+/// Fetch's "parse a single range header value" (whitespace not allowed): `bytes` (lowercase), `=`,
+/// optional digits, `-`, optional digits, end; not both empty; first ≤ last when both. Returns the
+/// digit strings.
+fn parse_single_range(value: &[u8]) -> Option<(Option<String>, Option<String>)> {
+    // Case-sensitive: "If data does not start with `bytes`, then return failure."
+    if !value.starts_with(b"bytes") {
+        return None;
+    }
+    let mut pos = 5;
+    if pos >= value.len() || value[pos] != b'=' {
+        return None;
+    }
+    pos += 1;
+    let mut start = String::new();
+    while pos < value.len() && value[pos].is_ascii_digit() {
+        start.push(value[pos] as char);
+        pos += 1;
+    }
+    if pos >= value.len() || value[pos] != b'-' {
+        return None;
+    }
+    pos += 1;
+    let mut end = String::new();
+    while pos < value.len() && value[pos].is_ascii_digit() {
+        end.push(value[pos] as char);
+        pos += 1;
+    }
+    if pos != value.len() {
+        return None;
+    }
+    if start.is_empty() && end.is_empty() {
+        return None;
+    }
+    if !start.is_empty() && !end.is_empty() && decimal_greater(&start, &end) {
+        return None;
+    }
+    let start = if start.is_empty() { None } else { Some(start) };
+    let end = if end.is_empty() { None } else { Some(end) };
+    Some((start, end))
+}
+
+/// Whether decimal digit string `a` is a greater number than `b` (any length, leading zeros allowed).
+fn decimal_greater(a: &str, b: &str) -> bool {
+    let a = a.trim_start_matches('0');
+    let b = b.trim_start_matches('0');
+    if a.len() != b.len() {
+        return a.len() > b.len();
+    }
+    a > b
+}
+
+/// Fetch's "get, decode, and split" of one value: split on commas outside quoted strings, each item
+/// trimmed of spaces and tabs (quoted strings are kept with their quotes).
+fn get_decode_split(value: &[u8]) -> Vec<Vec<u8>> {
+    let mut values = Vec::new();
+    let mut pos = 0;
+    let mut temporary: Vec<u8> = Vec::new();
+    loop {
+        while pos < value.len() && value[pos] != b'"' && value[pos] != b',' {
+            temporary.push(value[pos]);
+            pos += 1;
+        }
+        if pos < value.len() && value[pos] == b'"' {
+            // Collect an HTTP quoted string, quotes and backslashes included.
+            let start = pos;
+            pos += 1;
+            loop {
+                while pos < value.len() && value[pos] != b'"' && value[pos] != b'\\' {
+                    pos += 1;
+                }
+                if pos >= value.len() {
+                    break;
+                }
+                let quote_or_backslash = value[pos];
+                pos += 1;
+                if quote_or_backslash == b'\\' {
+                    if pos >= value.len() {
+                        break;
+                    }
+                    pos += 1;
+                } else {
+                    break;
+                }
+            }
+            temporary.extend_from_slice(&value[start..pos]);
+            if pos < value.len() {
+                continue;
+            }
+        }
+        let mut item: &[u8] = &temporary;
+        while let Some((first, rest)) = item.split_first() {
+            if *first == b' ' || *first == b'\t' {
+                item = rest;
+            } else {
+                break;
+            }
+        }
+        while let Some((last, init)) = item.split_last() {
+            if *last == b' ' || *last == b'\t' {
+                item = init;
+            } else {
+                break;
+            }
+        }
+        values.push(item.to_vec());
+        temporary.clear();
+        if pos >= value.len() {
+            return values;
+        }
+        // The byte at `pos` is a comma.
+        pos += 1;
+    }
+}
+
+/// HTTP whitespace: LF, CR, HTAB, SP.
+fn is_http_whitespace(b: u8) -> bool {
+    b == b'\n' || b == b'\r' || b == b'\t' || b == b' '
+}
+
+/// Removes leading and trailing HTTP whitespace (Fetch's header value normalization).
+fn trim_http_whitespace(value: &[u8]) -> Vec<u8> {
+    let mut start = 0;
+    let mut end = value.len();
+    while start < end && is_http_whitespace(value[start]) {
+        start += 1;
+    }
+    while end > start && is_http_whitespace(value[end - 1]) {
+        end -= 1;
+    }
+    value[start..end].to_vec()
+}
+
+/// JavaScript's `ByteString` conversion: each char up to U+00FF becomes one byte; `None` when a char is
+/// above U+00FF (a `TypeError` in the browser).
+fn byte_string(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    for c in s.chars() {
+        let n = c as u32;
+        if n > 0xff {
+            return None;
+        }
+        out.push(n as u8);
+    }
+    Some(out)
+}
+
+/// All values of a response header (case-insensitive name), in order.
+fn header_values<'r>(response: &'r HttpResponse, name: &str) -> Vec<&'r [u8]> {
+    let mut out = Vec::new();
+    for (n, v) in &response.headers {
+        if n.eq_ignore_ascii_case(name) {
+            out.push(v.as_slice());
+        }
+    }
+    out
+}
+
+/// Fetch's "get": all values of `name` joined with `, `; `None` when absent.
+fn get_combined(response: &HttpResponse, name: &str) -> Option<Vec<u8>> {
+    let values = header_values(response, name);
+    if values.is_empty() {
+        return None;
+    }
+    Some(values.join(&b", "[..]))
+}
+
+/// Fetch's "extracting header list values" for a `#token` header (`Access-Control-Allow-Methods`,
+/// `-Allow-Headers`, `-Expose-Headers`): every value split on `,`, trimmed of spaces and tabs, empty
+/// items dropped. `Ok(empty)` when absent; `Err` when an item is not a token.
+fn extract_list(response: &HttpResponse, name: &str) -> Result<Vec<String>, ()> {
+    let mut out = Vec::new();
+    for value in header_values(response, name) {
+        for part in value.split(|b| *b == b',') {
+            let item = trim_space_tab(part);
+            if item.is_empty() {
+                continue;
+            }
+            if !is_token(item) {
+                return Err(());
+            }
+            out.push(String::from_utf8_lossy(item).into_owned());
+        }
+    }
+    Ok(out)
+}
+
+fn trim_space_tab(mut s: &[u8]) -> &[u8] {
+    while let Some((first, rest)) = s.split_first() {
+        if *first == b' ' || *first == b'\t' {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    while let Some((last, init)) = s.split_last() {
+        if *last == b' ' || *last == b'\t' {
+            s = init;
+        } else {
+            break;
+        }
+    }
+    s
+}
+
+/// §4.9 CORS check; `Err` holds Chrome's wording of the failure.
+fn cors_check(req: &ScriptRequest, response: &HttpResponse) -> Result<(), String> {
+    let allow_origin = match get_combined(response, "access-control-allow-origin") {
+        None => {
+            return Err(
+                "No 'Access-Control-Allow-Origin' header is present on the requested resource."
+                    .to_string(),
+            )
+        }
+        Some(v) => v,
+    };
+    if !req.credentials && allow_origin == b"*" {
+        return Ok(());
+    }
+    if allow_origin != req.origin.as_bytes() {
+        let shown = String::from_utf8_lossy(&allow_origin).into_owned();
+        if allow_origin == b"*" {
+            return Err("The value of the 'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' when the request's credentials mode is 'include'.".to_string());
+        }
+        if allow_origin.contains(&b',') {
+            return Err(format!("The 'Access-Control-Allow-Origin' header contains multiple values '{shown}', but only one is allowed."));
+        }
+        return Err(format!("The 'Access-Control-Allow-Origin' header has a value '{shown}' that is not equal to the supplied origin."));
+    }
+    if !req.credentials {
+        return Ok(());
+    }
+    let allow_credentials = get_combined(response, "access-control-allow-credentials");
+    if allow_credentials.as_deref() == Some(&b"true"[..]) {
+        return Ok(());
+    }
+    let shown = String::from_utf8_lossy(&allow_credentials.unwrap_or_default()).into_owned();
+    Err(format!("The value of the 'Access-Control-Allow-Credentials' header in the response is '{shown}' which must be 'true' when the request's credentials mode is 'include'."))
+}
+
+/// §4.8 steps 7–8: whether the preflight response lets the actual request go.
+fn check_preflight(
+    req: &ScriptRequest,
+    method: &str,
+    unsafe_list: &[String],
+    response: &HttpResponse,
+) -> Result<(), String> {
+    let prefix = "Response to preflight request doesn't pass access control check: ";
+    if let Err(why) = cors_check(req, response) {
+        return Err(format!("{prefix}{why}"));
+    }
+    if !(200..=299).contains(&response.status) {
+        return Err(format!("{prefix}It does not have HTTP ok status."));
+    }
+    let methods = match extract_list(response, "access-control-allow-methods") {
+        Ok(m) => m,
+        Err(()) => {
+            return Err("Cannot parse Access-Control-Allow-Methods response header field in preflight response.".to_string())
+        }
+    };
+    let header_names = match extract_list(response, "access-control-allow-headers") {
+        Ok(h) => h,
+        Err(()) => {
+            return Err("Cannot parse Access-Control-Allow-Headers response header field in preflight response.".to_string())
+        }
+    };
+
+    let method_listed = methods.iter().any(|m| m == method);
+    let star_methods = methods.iter().any(|m| m == "*");
+    if !method_listed && !is_safelisted_method(method) && (req.credentials || !star_methods) {
+        return Err(format!(
+            "Method {method} is not allowed by Access-Control-Allow-Methods in preflight response."
+        ));
+    }
+
+    let listed = |name: &str| header_names.iter().any(|h| h.eq_ignore_ascii_case(name));
+    let star_headers = header_names.iter().any(|h| h == "*");
+    let not_allowed = |name: &str| {
+        format!("Request header field {name} is not allowed by Access-Control-Allow-Headers in preflight response.")
+    };
+    // `Authorization` is a CORS non-wildcard request-header name: `*` never covers it.
+    for name in unsafe_list {
+        if name == "authorization" && !listed(name) {
+            return Err(not_allowed(name));
+        }
+    }
+    for name in unsafe_list {
+        if !listed(name) && (req.credentials || !star_headers) {
+            return Err(not_allowed(name));
+        }
+    }
+    Ok(())
+}
+
+/// The CORS-filtered response's header names: the safelisted ones plus those the response exposes
+/// (`*` meaning all of them only without credentials), never `set-cookie` / `set-cookie2`.
+fn readable_header_names(req: &ScriptRequest, response: &HttpResponse) -> Vec<String> {
+    // A list that does not parse exposes nothing beyond the safelisted names.
+    let exposed = extract_list(response, "access-control-expose-headers").unwrap_or_default();
+    let expose_all = !req.credentials && exposed.iter().any(|h| h == "*");
+    let mut out: Vec<String> = Vec::new();
+    for (name, _) in &response.headers {
+        let name = name.to_ascii_lowercase();
+        if name == "set-cookie" || name == "set-cookie2" {
+            continue;
+        }
+        let readable = SAFELISTED_RESPONSE_HEADERS.contains(&name.as_str())
+            || expose_all
+            || exposed.iter().any(|h| h.eq_ignore_ascii_case(&name));
+        if readable && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The console message for a blocked request.
+fn blocked(req: &ScriptRequest, why: &str) -> String {
+    format!(
+        "Access to fetch from origin '{}' has been blocked by CORS policy: {why}",
+        req.origin
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::PolicyConfig;
+    use crate::reference::decision::{NaiveEngine, NaiveRequest};
+
+    const PAGE: &str = "https://a.example";
+
+    fn script(method: &str, headers: &[(&str, &str)]) -> ScriptRequest {
+        ScriptRequest {
+            origin: PAGE.to_string(),
+            method: method.to_string(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            credentials: false,
+        }
+    }
+
+    fn response(status: u16, headers: &[(&str, &str)]) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+                .collect(),
+        }
+    }
+
+    fn value<'a>(r: &'a HttpRequest, name: &str) -> Option<&'a [u8]> {
+        r.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// A server that answers every request with the same response.
+    fn always(resp: HttpResponse) -> impl FnMut(&HttpRequest) -> HttpResponse {
+        move |_| resp.clone()
+    }
+
+    /// A server that answers preflights with `pre` and everything else with `act`.
+    fn two(pre: HttpResponse, act: HttpResponse) -> impl FnMut(&HttpRequest) -> HttpResponse {
+        move |r| {
+            if r.method == b"OPTIONS" {
+                pre.clone()
+            } else {
+                act.clone()
+            }
+        }
+    }
+
+    fn safe(name: &str, value: &str) -> bool {
+        is_safelisted_request_header(name, value.as_bytes())
+    }
+
+    #[test]
+    fn methods() {
+        assert_eq!(normalize_method("get"), "GET");
+        assert_eq!(normalize_method("dElEtE"), "DELETE");
+        assert_eq!(normalize_method("patch"), "patch");
+        assert_eq!(normalize_method("PATCH"), "PATCH");
+        assert!(is_forbidden_method(b"trace"));
+        assert!(is_forbidden_method(b"Connect"));
+        assert!(is_forbidden_method(b"TRACK"));
+        assert!(!is_forbidden_method(b"TRACES"));
+        assert!(is_safelisted_method("POST"));
+        assert!(!is_safelisted_method("post"));
+        // After normalization `post` is safelisted: no preflight.
+        assert!(!needs_preflight(&script("post", &[])));
+        assert!(needs_preflight(&script("patch", &[])));
+        assert!(needs_preflight(&script("PUT", &[])));
+    }
+
+    #[test]
+    fn forbidden_method_sends_nothing() {
+        let mut server = |_: &HttpRequest| -> HttpResponse { panic!("nothing may be sent") };
+        let out = run(&script("trace", &[]), &mut server);
+        assert!(out.preflight.is_none() && out.actual.is_none() && !out.readable);
+        assert!(out
+            .error
+            .unwrap()
+            .contains("'trace' HTTP method is unsupported"));
+        assert!(!needs_preflight(&script("CONNECT", &[])));
+        let out = run(&script("GE T", &[]), &mut server);
+        assert!(out.error.unwrap().contains("not a valid HTTP method"));
+        let out = run(&script("GET", &[("x a", "1")]), &mut server);
+        assert!(out.error.unwrap().contains("Invalid name"));
+        let out = run(&script("GET", &[("x-a", "1\r\n2")]), &mut server);
+        assert!(out.error.unwrap().contains("Invalid value"));
+        let out = run(&script("GET", &[("x-a", "\u{2603}")]), &mut server);
+        assert!(out.error.unwrap().contains("ISO-8859-1"));
+    }
+
+    #[test]
+    fn safelisted_request_headers() {
+        assert!(safe("Accept", "application/json, text/*;q=0.9"));
+        assert!(!safe("accept", "a(b)"));
+        assert!(!safe("accept", "a\u{1}"));
+        assert!(safe("accept", "a\tb"));
+        assert!(safe("accept", &"a".repeat(128)));
+        assert!(!safe("accept", &"a".repeat(129)));
+        assert!(safe("accept-language", "en-US,en;q=0.5"));
+        assert!(!safe("accept-language", "en_US"));
+        assert!(safe("content-language", "de-DE, *"));
+        assert!(!safe("content-language", "de/DE"));
+        assert!(safe("content-type", "text/plain;charset=utf-8"));
+        assert!(safe("content-type", "Text/Plain"));
+        assert!(safe("content-type", " text/plain ; charset=utf-8"));
+        assert!(safe("content-type", "multipart/form-data; boundary=x"));
+        assert!(safe("content-type", "application/x-www-form-urlencoded"));
+        assert!(!safe("content-type", "application/json"));
+        assert!(!safe("content-type", "text/plain,application/json"));
+        assert!(!safe("content-type", "text /plain"));
+        assert!(!safe("content-type", "text/"));
+        assert!(!safe("content-type", "text/plain; x=\"y\""));
+        assert!(safe("range", "bytes=0-"));
+        assert!(safe("range", "bytes=5-10"));
+        assert!(safe("range", "bytes=10-10"));
+        assert!(!safe("range", "Bytes=1-2"), "the unit is case-sensitive");
+        assert!(!safe("range", "bytes"));
+        assert!(!safe("range", "bytes=1-2 "));
+        assert!(!safe("range", "bytes=10-5"));
+        assert!(!safe("range", "bytes=-500"));
+        assert!(!safe("range", "bytes=0-1,3-4"));
+        assert!(!safe("range", "bytes = 0-1"));
+        assert!(!safe("range", "items=0-1"));
+        assert!(!safe("range", "bytes=-"));
+        assert!(safe("range", "bytes=00000000000000000000000009-10"));
+        assert!(!safe(
+            "range",
+            "bytes=100000000000000000000000000-99999999999999999999999999"
+        ));
+        assert!(!safe("x-anything", "1"));
+        assert!(!safe("authorization", "Bearer x"));
+    }
+
+    #[test]
+    fn unsafe_names_sorted_and_capped() {
+        let h = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            unsafe_header_names(&h(&[
+                ("X-B", "1"),
+                ("content-type", "application/json"),
+                ("x-a", "2"),
+                ("x-b", "3"),
+                ("accept", "*/*"),
+            ])),
+            vec!["content-type", "x-a", "x-b"]
+        );
+        // Safelisted values over 1024 bytes together: all safelisted names become unsafe.
+        let v = "a".repeat(128);
+        let mut many = Vec::new();
+        for _ in 0..8 {
+            many.push(("accept", v.as_str()));
+        }
+        assert!(unsafe_header_names(&h(&many)).is_empty()); // exactly 1024
+        many.push(("content-language", "x"));
+        assert_eq!(
+            unsafe_header_names(&h(&many)),
+            vec!["accept", "content-language"]
+        );
+    }
+
+    #[test]
+    fn forbidden_headers() {
+        for name in [
+            "Cookie",
+            "host",
+            "Origin",
+            "Sec-Fetch-Mode",
+            "proxy-authorization",
+            "Access-Control-Request-Headers",
+            "DNT",
+        ] {
+            assert!(is_forbidden_request_header(name, b"x"), "{name}");
+        }
+        assert!(!is_forbidden_request_header("x-origin", b"x"));
+        assert!(!is_forbidden_request_header("authorization", b"x"));
+        assert!(is_forbidden_request_header(
+            "X-HTTP-Method-Override",
+            b"trace"
+        ));
+        assert!(is_forbidden_request_header(
+            "x-method-override",
+            b"GET, connect"
+        ));
+        assert!(!is_forbidden_request_header("x-http-method", b"PUT"));
+        assert!(!is_forbidden_request_header("x-http-method", b"\"TRACE\""));
+        assert!(!is_forbidden_request_header(
+            "x-http-method",
+            b"\"a, TRACE\""
+        ));
+        assert_eq!(
+            get_decode_split(b" a , \"b,\\\"c\" d,,"),
+            vec![
+                b"a".to_vec(),
+                b"\"b,\\\"c\" d".to_vec(),
+                Vec::new(),
+                Vec::new()
+            ]
+        );
+
+        // A forbidden header is dropped silently: no preflight because of it, not sent.
+        let req = script("GET", &[("Cookie", "a=b"), ("sec-x", "1")]);
+        assert!(!needs_preflight(&req));
+        let out = run(
+            &req,
+            &mut always(response(200, &[("access-control-allow-origin", "*")])),
+        );
+        assert!(out.preflight.is_none());
+        let (sent, _) = out.actual.unwrap();
+        assert!(value(&sent, "cookie").is_none());
+        assert!(value(&sent, "sec-x").is_none());
+        assert_eq!(value(&sent, "origin"), Some(PAGE.as_bytes()));
+    }
+
+    #[test]
+    fn json_post_needs_a_preflight_text_plain_does_not() {
+        assert!(needs_preflight(&script(
+            "POST",
+            &[("Content-Type", "application/json")]
+        )));
+        assert!(!needs_preflight(&script(
+            "POST",
+            &[("Content-Type", "text/plain;charset=utf-8")]
+        )));
+        assert!(needs_preflight(&script("GET", &[("X-Api-Key", "k")])));
+        assert!(needs_preflight(&script(
+            "GET",
+            &[("accept", &"a".repeat(129))]
+        )));
+        assert!(!needs_preflight(&script(
+            "GET",
+            &[("accept", &"a".repeat(128))]
+        )));
+        // The value is trimmed before the length check.
+        let padded = format!("  {}  ", "a".repeat(128));
+        assert!(!needs_preflight(&script("GET", &[("accept", &padded)])));
+    }
+
+    #[test]
+    fn preflight_request_shape() {
+        let req = script(
+            "put",
+            &[
+                ("X-B", "1"),
+                ("Content-Type", "application/json"),
+                ("Accept", "*/*"),
+            ],
+        );
+        let mut seen = Vec::new();
+        let mut server = |r: &HttpRequest| {
+            seen.push(r.clone());
+            response(204, &[])
+        };
+        let out = run(&req, &mut server);
+        let (pre, _) = out.preflight.unwrap();
+        assert_eq!(pre.method, b"OPTIONS");
+        assert_eq!(
+            value(&pre, "access-control-request-method"),
+            Some(&b"PUT"[..])
+        );
+        assert_eq!(
+            value(&pre, "access-control-request-headers"),
+            Some(&b"content-type,x-b"[..])
+        );
+        assert_eq!(value(&pre, "origin"), Some(PAGE.as_bytes()));
+        assert_eq!(value(&pre, "accept"), Some(&b"*/*"[..]));
+        assert!(
+            value(&pre, "x-b").is_none(),
+            "the preflight carries no script header"
+        );
+        assert_eq!(seen.len(), 1, "a failed preflight stops the actual request");
+
+        // Method only: no access-control-request-headers.
+        let out = run(&script("DELETE", &[]), &mut always(response(204, &[])));
+        let (pre, _) = out.preflight.unwrap();
+        assert!(value(&pre, "access-control-request-headers").is_none());
+    }
+
+    #[test]
+    fn simple_request_readable_only_with_acao() {
+        let req = script("GET", &[]);
+        let out = run(
+            &req,
+            &mut always(response(200, &[("content-type", "text/plain")])),
+        );
+        assert!(out.preflight.is_none());
+        assert!(!out.readable);
+        assert!(out.readable_headers.is_empty());
+        assert_eq!(
+            out.error.as_deref(),
+            Some("Access to fetch from origin 'https://a.example' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource.")
+        );
+        let (sent, _) = out.actual.unwrap();
+        assert_eq!(sent.method, b"GET");
+        assert_eq!(value(&sent, "accept"), Some(&b"*/*"[..]));
+
+        let ok = response(500, &[("access-control-allow-origin", PAGE)]);
+        let out = run(&req, &mut always(ok));
+        assert!(
+            out.readable,
+            "the status of an actual response does not matter"
+        );
+        assert!(out.error.is_none());
+
+        for (acao, fragment) in [
+            ("https://b.example", "not equal to the supplied origin"),
+            ("https://a.example/", "not equal to the supplied origin"),
+            ("HTTPS://a.example", "not equal to the supplied origin"),
+            ("https://a.example, https://a.example", "multiple values"),
+        ] {
+            let out = run(
+                &req,
+                &mut always(response(200, &[("access-control-allow-origin", acao)])),
+            );
+            assert!(!out.readable, "{acao}");
+            assert!(out.error.unwrap().contains(fragment), "{acao}");
+        }
+        // Two ACAO headers are combined, hence fail.
+        let out = run(
+            &req,
+            &mut always(response(
+                200,
+                &[
+                    ("access-control-allow-origin", PAGE),
+                    ("access-control-allow-origin", PAGE),
+                ],
+            )),
+        );
+        assert!(!out.readable);
+    }
+
+    #[test]
+    fn star_acao_and_credentials() {
+        let mut req = script("GET", &[]);
+        let star = response(200, &[("access-control-allow-origin", "*")]);
+        assert!(run(&req, &mut always(star.clone())).readable);
+        req.credentials = true;
+        let out = run(&req, &mut always(star));
+        assert!(!out.readable);
+        assert!(out.error.unwrap().contains("must not be the wildcard '*'"));
+
+        // Credentials need the exact origin and ACAC `true`.
+        let no_acac = response(200, &[("access-control-allow-origin", PAGE)]);
+        let out = run(&req, &mut always(no_acac));
+        assert!(!out.readable);
+        assert!(out.error.unwrap().contains("is '' which must be 'true'"));
+        let acac_upper = response(
+            200,
+            &[
+                ("access-control-allow-origin", PAGE),
+                ("access-control-allow-credentials", "TRUE"),
+            ],
+        );
+        assert!(!run(&req, &mut always(acac_upper)).readable);
+        let good = response(
+            200,
+            &[
+                ("access-control-allow-origin", PAGE),
+                ("access-control-allow-credentials", "true"),
+            ],
+        );
+        assert!(run(&req, &mut always(good)).readable);
+    }
+
+    #[test]
+    fn preflight_method_rules() {
+        let ok_actual = response(200, &[("access-control-allow-origin", PAGE)]);
+        let pre = |acam: &str| {
+            response(
+                204,
+                &[
+                    ("access-control-allow-origin", PAGE),
+                    ("access-control-allow-methods", acam),
+                ],
+            )
+        };
+        let mut req = script("patch", &[]);
+        // Byte-exact: `PATCH` does not allow `patch`.
+        let out = run(&req, &mut two(pre("PATCH"), ok_actual.clone()));
+        assert!(out.actual.is_none());
+        assert_eq!(
+            out.error.as_deref(),
+            Some("Access to fetch from origin 'https://a.example' has been blocked by CORS policy: Method patch is not allowed by Access-Control-Allow-Methods in preflight response.")
+        );
+        assert!(run(&req, &mut two(pre("GET, patch"), ok_actual.clone())).readable);
+        assert!(run(&req, &mut two(pre(" , *"), ok_actual.clone())).readable);
+        // A list that does not parse fails.
+        let out = run(&req, &mut two(pre("PUT, pa tch"), ok_actual.clone()));
+        assert!(out
+            .error
+            .unwrap()
+            .contains("Cannot parse Access-Control-Allow-Methods"));
+        // With credentials `*` is a literal method name.
+        req.credentials = true;
+        let cred = |acam: &str| {
+            response(
+                204,
+                &[
+                    ("access-control-allow-origin", PAGE),
+                    ("access-control-allow-credentials", "true"),
+                    ("access-control-allow-methods", acam),
+                ],
+            )
+        };
+        let cred_actual = cred("");
+        assert!(!run(&req, &mut two(cred("*"), cred_actual.clone())).readable);
+        assert!(run(&req, &mut two(cred("patch"), cred_actual)).readable);
+    }
+
+    #[test]
+    fn preflight_status_and_cors_check() {
+        let req = script("PUT", &[]);
+        let out = run(&req, &mut always(response(204, &[])));
+        assert!(out.actual.is_none());
+        assert!(out.error.unwrap().contains(
+            "Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header"
+        ));
+        let out = run(
+            &req,
+            &mut always(response(
+                403,
+                &[
+                    ("access-control-allow-origin", PAGE),
+                    ("access-control-allow-methods", "PUT"),
+                ],
+            )),
+        );
+        assert!(out.actual.is_none());
+        assert!(out
+            .error
+            .unwrap()
+            .ends_with("It does not have HTTP ok status."));
+        let out = run(
+            &req,
+            &mut always(response(
+                200,
+                &[
+                    ("access-control-allow-origin", PAGE),
+                    ("access-control-allow-methods", "PUT"),
+                ],
+            )),
+        );
+        assert!(out.readable);
+        assert!(out.preflight.is_some());
+    }
+
+    #[test]
+    fn preflight_header_rules() {
+        let allowed = |acah: &str| {
+            response(
+                204,
+                &[
+                    ("access-control-allow-origin", PAGE),
+                    ("access-control-allow-headers", acah),
+                ],
+            )
+        };
+        let actual = response(200, &[("access-control-allow-origin", PAGE)]);
+        let req = script(
+            "GET",
+            &[("X-Api-Key", "1"), ("Content-Type", "application/json")],
+        );
+        assert!(
+            run(
+                &req,
+                &mut two(allowed("content-type, x-api-key"), actual.clone())
+            )
+            .readable
+        );
+        assert!(
+            run(
+                &req,
+                &mut two(allowed("X-API-KEY,CONTENT-TYPE"), actual.clone())
+            )
+            .readable
+        );
+        assert!(run(&req, &mut two(allowed("*"), actual.clone())).readable);
+        let out = run(&req, &mut two(allowed("x-api-key"), actual.clone()));
+        assert!(out.error.unwrap().contains(
+            "Request header field content-type is not allowed by Access-Control-Allow-Headers in preflight response."
+        ));
+
+        // `*` never covers authorization.
+        let req = script("GET", &[("Authorization", "Bearer t"), ("x-a", "1")]);
+        let out = run(&req, &mut two(allowed("*"), actual.clone()));
+        assert!(!out.readable);
+        assert!(out.actual.is_none());
+        assert!(out
+            .error
+            .unwrap()
+            .contains("Request header field authorization"));
+        assert!(run(&req, &mut two(allowed("*, authorization"), actual.clone())).readable);
+
+        // With credentials `*` is a literal name.
+        let mut req = script("GET", &[("x-a", "1")]);
+        req.credentials = true;
+        let cred = |acah: &str| {
+            response(
+                204,
+                &[
+                    ("access-control-allow-origin", PAGE),
+                    ("access-control-allow-credentials", "true"),
+                    ("access-control-allow-headers", acah),
+                ],
+            )
+        };
+        let cred_actual = cred("");
+        assert!(!run(&req, &mut two(cred("*"), cred_actual.clone())).readable);
+        assert!(run(&req, &mut two(cred("x-a"), cred_actual)).readable);
+    }
+
+    #[test]
+    fn readable_headers() {
+        let resp = |aceh: Option<&str>| {
+            let mut h = vec![
+                ("access-control-allow-origin", "*"),
+                ("Content-Type", "text/plain"),
+                ("content-length", "3"),
+                ("x-total-count", "7"),
+                ("x-request-id", "r"),
+                ("set-cookie", "a=b"),
+                ("etag", "\"x\""),
+            ];
+            if let Some(v) = aceh {
+                h.push(("access-control-expose-headers", v));
+            }
+            response(200, &h)
+        };
+        let req = script("GET", &[]);
+        let out = run(&req, &mut always(resp(None)));
+        assert_eq!(out.readable_headers, vec!["content-length", "content-type"]);
+        let out = run(&req, &mut always(resp(Some("X-Total-Count, set-cookie"))));
+        assert_eq!(
+            out.readable_headers,
+            vec!["content-length", "content-type", "x-total-count"]
+        );
+        let out = run(&req, &mut always(resp(Some("*"))));
+        assert_eq!(
+            out.readable_headers,
+            vec![
+                "access-control-allow-origin",
+                "access-control-expose-headers",
+                "content-length",
+                "content-type",
+                "etag",
+                "x-request-id",
+                "x-total-count",
+            ]
+        );
+        // A list that does not parse exposes nothing more.
+        let out = run(&req, &mut always(resp(Some("x-total-count, x y"))));
+        assert_eq!(out.readable_headers, vec!["content-length", "content-type"]);
+
+        // With credentials `*` is a literal name.
+        let mut req = script("GET", &[]);
+        req.credentials = true;
+        let cred = response(
+            200,
+            &[
+                ("access-control-allow-origin", PAGE),
+                ("access-control-allow-credentials", "true"),
+                ("access-control-expose-headers", "*, x-request-id"),
+                ("x-total-count", "7"),
+                ("x-request-id", "r"),
+            ],
+        );
+        let out = run(&req, &mut always(cred));
+        assert_eq!(out.readable_headers, vec!["x-request-id"]);
+    }
+
+    /// The browser model against the naive server: the seed scenarios end to end.
+    #[test]
+    fn against_the_naive_engine() {
+        let mut c = PolicyConfig {
+            origins: vec![PAGE.to_string()],
+            methods: vec!["PUT".to_string()],
+            request_headers: vec!["content-type".to_string()],
+            expose_headers: vec!["x-total-count".to_string()],
+            ..PolicyConfig::default()
+        };
+        let serve = |c: &PolicyConfig, req: &ScriptRequest| {
+            let engine = NaiveEngine::new(c);
+            let mut server = |r: &HttpRequest| {
+                let get = |name: &str| value(r, name).map(|v| v.to_vec());
+                let d = engine.decide(&NaiveRequest {
+                    method: r.method.clone(),
+                    origin: get("origin"),
+                    acrm: get("access-control-request-method"),
+                    acrh: get("access-control-request-headers").into_iter().collect(),
+                    private_network: false,
+                });
+                let mut headers = d.headers;
+                headers.push(("x-total-count".to_string(), b"3".to_vec()));
+                HttpResponse {
+                    status: d.status.unwrap_or(200),
+                    headers,
+                }
+            };
+            run(req, &mut server)
+        };
+
+        let json_put = script("PUT", &[("Content-Type", "application/json")]);
+        let out = serve(&c, &json_put);
+        assert!(out.preflight.is_some());
+        assert!(out.readable, "{:?}", out.error);
+        assert_eq!(
+            out.readable_headers,
+            vec!["x-total-count"],
+            "content-type is not in the response"
+        );
+
+        // Not allowed by the policy: the preflight is denied, nothing else is sent.
+        let out = serve(&c, &script("DELETE", &[]));
+        assert!(out.actual.is_none());
+        assert!(!out.readable);
+
+        let mut other = json_put.clone();
+        other.origin = "https://b.example".to_string();
+        let out = serve(&c, &other);
+        assert!(out.actual.is_none());
+
+        // Credentials: the policy must opt in.
+        let mut cred = script("GET", &[]);
+        cred.credentials = true;
+        assert!(!serve(&c, &cred).readable);
+        c.credentials = true;
+        assert!(serve(&c, &cred).readable);
+    }
+}

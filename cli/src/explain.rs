@@ -294,7 +294,15 @@ fn print_text(args: &Args, outcome: &Outcome, log: &EngineLog, reason: Option<&s
             }
             let unsafe_names = browser::unsafe_header_names(&args.headers);
             if !unsafe_names.is_empty() {
-                why.push(format!("{} not CORS-safelisted", unsafe_names.join(", ")));
+                let noun = if unsafe_names.len() == 1 {
+                    "header"
+                } else {
+                    "headers"
+                };
+                why.push(format!(
+                    "{noun} {} not CORS-safelisted (by name or value)",
+                    unsafe_names.join(", ")
+                ));
             }
             println!("preflight: yes ({})", why.join("; "));
             show("preflight", req, resp);

@@ -1,0 +1,190 @@
+//! `corsmatch explain` on the three scenarios of CORS (simple, preflighted, credentialed) and their
+//! common failures, in both output formats.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn policy(text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("corsmatch-explain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!(
+        "{:x}.toml",
+        text.len() * 31 + text.bytes().map(usize::from).sum::<usize>()
+    ));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn explain(policy: &std::path::Path, args: &[&str], json: bool) -> (i32, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_corsmatch"));
+    cmd.arg("explain").arg("--policy").arg(policy).args(args);
+    if json {
+        cmd.args(["--format", "json"]);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+fn json(policy: &std::path::Path, args: &[&str]) -> (i32, Value) {
+    let (code, out) = explain(policy, args, true);
+    (
+        code,
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}")),
+    )
+}
+
+const POLICY: &str = r#"
+origins = ["https://app.example.com"]
+methods = ["PUT"]
+request_headers = ["content-type"]
+expose_headers = ["x-request-id"]
+credentials = true
+max_age = 600
+"#;
+
+#[test]
+fn simple_request() {
+    let p = policy(POLICY);
+    let (code, v) = json(&p, &["--origin", "https://app.example.com"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["preflight"], false);
+    assert_eq!(v["allowed"], true);
+    assert_eq!(v["reason"], Value::Null);
+    assert_eq!(v["preflight_response"], Value::Null);
+    let headers = v["response_headers"].as_array().unwrap();
+    assert!(headers.contains(&serde_json::json!([
+        "access-control-allow-origin",
+        "https://app.example.com"
+    ])));
+    assert!(headers.contains(&serde_json::json!(["vary", "Origin"])));
+    assert_eq!(
+        v["readable_headers"],
+        serde_json::json!(["content-type", "x-request-id"])
+    );
+
+    let (code, text) = explain(&p, &["--origin", "https://app.example.com"], false);
+    assert_eq!(code, 0);
+    assert!(text.contains("preflight: no"), "{text}");
+    assert!(
+        text.contains("result: the script can read the response"),
+        "{text}"
+    );
+}
+
+#[test]
+fn preflighted_request() {
+    let p = policy(POLICY);
+    let args = [
+        "--origin",
+        "https://app.example.com",
+        "--method",
+        "put",
+        "--header",
+        "Content-Type: application/json",
+    ];
+    let (code, v) = json(&p, &args);
+    assert_eq!(code, 0);
+    assert_eq!(v["preflight"], true);
+    assert_eq!(v["allowed"], true);
+    assert_eq!(v["preflight_response"]["status"], 204);
+    let pre = v["preflight_response"]["headers"].as_array().unwrap();
+    for h in [
+        ["access-control-allow-methods", "PUT"],
+        ["access-control-allow-headers", "content-type"],
+        ["access-control-max-age", "600"],
+    ] {
+        assert!(pre.contains(&serde_json::json!(h)), "{h:?} in {pre:?}");
+    }
+    let (_, text) = explain(&p, &args, false);
+    assert!(
+        text.contains("preflight: yes (PUT is not a CORS-safelisted method; header content-type"),
+        "{text}"
+    );
+
+    // The same call with a method the policy lacks: the preflight fails, the request is never sent.
+    let (code, v) = json(
+        &p,
+        &["--origin", "https://app.example.com", "--method", "DELETE"],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(v["allowed"], false);
+    assert_eq!(v["reason"], "method-not-allowed");
+    assert_eq!(v["preflight_response"]["status"], 403);
+    assert_eq!(v["response_headers"], serde_json::json!([]));
+    let (_, text) = explain(
+        &p,
+        &["--origin", "https://app.example.com", "--method", "DELETE"],
+        false,
+    );
+    assert!(text.contains("has been blocked by CORS policy"), "{text}");
+    assert!(text.contains("fix: add `DELETE` to `methods`"), "{text}");
+}
+
+#[test]
+fn credentialed_request() {
+    let p = policy(POLICY);
+    let (code, v) = json(
+        &p,
+        &["--origin", "https://app.example.com", "--credentials"],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(v["allowed"], true);
+    let headers = v["response_headers"].as_array().unwrap();
+    assert!(headers.contains(&serde_json::json!([
+        "access-control-allow-credentials",
+        "true"
+    ])));
+
+    // Without credentials in the policy the browser drops the response: no ACAC.
+    let p = policy("origins = [\"https://app.example.com\"]\n");
+    let (code, v) = json(
+        &p,
+        &["--origin", "https://app.example.com", "--credentials"],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(v["allowed"], false);
+    assert_eq!(v["reason"], "credentials-not-allowed");
+    assert_eq!(v["readable_headers"], serde_json::json!([]));
+    let (_, text) = explain(
+        &p,
+        &["--origin", "https://app.example.com", "--credentials"],
+        false,
+    );
+    assert!(text.contains("Access-Control-Allow-Credentials"), "{text}");
+    assert!(text.contains("fix: set `credentials = true`"), "{text}");
+
+    // An origin that is not allowed: no ACAO at all, and the fix names the origin.
+    let (code, v) = json(&p, &["--origin", "https://evil.example.net"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["reason"], "origin-not-allowed");
+    let (_, text) = explain(&p, &["--origin", "https://evil.example.net"], false);
+    assert!(
+        text.contains("No 'Access-Control-Allow-Origin' header"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fix: add `https://evil.example.net` to `origins`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_policy_exits_two() {
+    let p = policy("origins = [\"*\"]\ncredentials = true\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_corsmatch"))
+        .args(["explain", "--policy"])
+        .arg(&p)
+        .args(["--origin", "https://a.example.com"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("wildcard-origin-with-credentials") || err.contains("`*` allows every site"),
+        "{err}"
+    );
+}

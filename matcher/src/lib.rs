@@ -26,6 +26,8 @@
 #![forbid(unsafe_code)]
 
 pub mod automata;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod origin;

@@ -253,37 +253,7 @@ impl NaiveEngine {
             return Err("method-not-allowed");
         }
 
-        // The header list: limits first, before any element is looked at.
-        if req.acrh.len() > MAX_ACRH_LINES {
-            return Err("header-list-too-large");
-        }
-        let mut total_bytes = 0;
-        let mut total_elements = 0;
-        for line in &req.acrh {
-            total_bytes += line.len();
-            let mut commas = 0;
-            for b in line {
-                if *b == b',' {
-                    commas += 1;
-                }
-            }
-            total_elements += commas + 1;
-        }
-        if total_bytes > MAX_ACRH_BYTES || total_elements > MAX_ACRH_ELEMENTS {
-            return Err("header-list-too-large");
-        }
-        let mut names: Vec<Vec<u8>> = Vec::new();
-        for line in &req.acrh {
-            for element in split_elements(line) {
-                if element.is_empty() {
-                    continue;
-                }
-                if !is_token(&element) {
-                    return Err("malformed-header-list");
-                }
-                names.push(element);
-            }
-        }
+        let names = parse_header_list(&req.acrh)?;
 
         // Every name must be allowed.
         for name in &names {
@@ -386,6 +356,43 @@ impl NaiveEngine {
 }
 
 /// Rule 6: 403, only the full `Vary`, never an `access-control-*` header.
+/// Reads `Access-Control-Request-Headers` lines as rule 4 of `corpus/cases/README.md` says: limits
+/// first (lines, bytes, elements counting empty ones), then every non-empty trimmed element must be a
+/// token. Returns the names as sent, or the deny reason.
+pub fn parse_header_list(lines: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, &'static str> {
+    if lines.len() > MAX_ACRH_LINES {
+        return Err("header-list-too-large");
+    }
+    let mut total_bytes = 0;
+    let mut total_elements = 0;
+    for line in lines {
+        total_bytes += line.len();
+        let mut commas = 0;
+        for b in line {
+            if *b == b',' {
+                commas += 1;
+            }
+        }
+        total_elements += commas + 1;
+    }
+    if total_bytes > MAX_ACRH_BYTES || total_elements > MAX_ACRH_ELEMENTS {
+        return Err("header-list-too-large");
+    }
+    let mut names: Vec<Vec<u8>> = Vec::new();
+    for line in lines {
+        for element in split_elements(line) {
+            if element.is_empty() {
+                continue;
+            }
+            if !is_token(&element) {
+                return Err("malformed-header-list");
+            }
+            names.push(element);
+        }
+    }
+    Ok(names)
+}
+
 fn preflight_denied(reason: &'static str) -> NaiveDecision {
     NaiveDecision {
         kind: "preflight-denied",

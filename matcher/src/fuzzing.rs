@@ -1,0 +1,528 @@
+//! The checks behind the fuzz targets (feature `fuzzing`), so that `cargo test` replays every input a
+//! fuzzer ever found through the same code, on stable Rust.
+//!
+//! Each target takes raw bytes and panics, with a message that holds a ready-to-paste regression case
+//! for `corpus/cases/`, when the engine and the reference (or the browser model) disagree:
+//!
+//! | target | input | check |
+//! |---|---|---|
+//! | [`origin`] | an `Origin` value | the engine's grammar and the reference's agree on accept/reject and on the parts |
+//! | [`pattern`] | an allowlist entry | no panic; an accepted entry's normalized form parses to itself; its example origins match it |
+//! | [`matcher`] | an allowlist and origins (literal, or generated) | `matches` and `find` agree with the reference |
+//! | [`request_headers`] | `Access-Control-Request-Headers` lines | the engine's reader agrees with the reference's |
+//! | [`decision`] | a policy and a script call (generated) | engine, naive engine and browser model agree |
+//!
+//! The structured targets decode their input with [`arbitrary::Unstructured`] into values drawn from
+//! generators of realistic entries, origins and requests; [`matcher`] also takes a literal form, so
+//! that seeds can be written from the conformance tables: `L` + entries, one per line, an empty line,
+//! then origins, one per line.
+
+use arbitrary::{Result as ArbResult, Unstructured};
+
+use crate::origin::{self, Origin};
+use crate::pattern::{Allowlist, Pattern};
+use crate::policy::request_headers::{HeaderList, ListError};
+use crate::policy::{Policy, PolicyConfig, Request};
+use crate::reference::browser::{self, HttpRequest, HttpResponse, ScriptRequest};
+use crate::reference::decision::{parse_header_list, NaiveEngine, NaiveRequest};
+use crate::reference::{self, RefOrigin, ReferenceMatcher};
+use crate::OriginMatcher;
+
+/// The engine's parts of an origin, in the reference's type.
+fn engine_parts(bytes: &[u8]) -> Option<RefOrigin> {
+    match origin::parse(bytes).ok()? {
+        Origin::Null => Some(RefOrigin::Null),
+        Origin::Tuple(t) => Some(RefOrigin::Tuple {
+            scheme: String::from_utf8_lossy(t.scheme()).into_owned(),
+            host: String::from_utf8_lossy(t.host()).into_owned(),
+            port: t.port(),
+        }),
+    }
+}
+
+/// A TOML basic string for `bytes` (or an `origin_hex` key when they are not UTF-8).
+fn toml_origin(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => format!("origin = {s:?}"),
+        Err(_) => format!(
+            "origin_hex = \"{}\"",
+            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        ),
+    }
+}
+
+/// Target `origin`: the two grammars agree.
+pub fn origin(data: &[u8]) {
+    let (engine, reference) = (engine_parts(data), reference::parse_origin(data));
+    assert!(
+        engine == reference,
+        "grammar disagreement: engine {engine:?}, reference {reference:?}\n\
+         regression case (corpus/cases/origins-*.toml, with the verdict the spec gives):\n\
+         [[group]]\nname = \"fuzz: origin grammar\"\nallow = [\"*\"]\ncases = [ {{ {}, expect = \"?\" }} ]",
+        toml_origin(data)
+    );
+}
+
+/// Example origins an entry names: what it must match.
+fn examples(p: &Pattern) -> Vec<String> {
+    use crate::pattern::{HostSpec, PortSpec};
+    match p {
+        Pattern::Any => vec!["https://example.com".into(), "null".into()],
+        Pattern::Null => vec!["null".into()],
+        Pattern::Regex(_) => vec![],
+        Pattern::Host(h) => {
+            let host = match &h.host {
+                HostSpec::Exact { host, .. } => host.to_string(),
+                HostSpec::Subdomains { base } => format!("a.{base}"),
+            };
+            let base = format!("{}://{host}", h.scheme);
+            let default = origin::default_port(h.scheme.as_bytes());
+            match h.port {
+                PortSpec::Default => vec![base],
+                PortSpec::Port(port) => vec![format!("{base}:{port}")],
+                PortSpec::Any => {
+                    let other = if default == Some(8080) { 8081 } else { 8080 };
+                    vec![base.clone(), format!("{base}:{other}")]
+                }
+            }
+        }
+    }
+}
+
+/// Target `pattern`: parsing an entry never panics; an accepted entry's normalized form is a fixed
+/// point; the entry's own example origins match it, in the engine and the reference.
+pub fn pattern(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut notes = Vec::new();
+    let Ok(p) = Pattern::parse(text, &mut notes) else {
+        return;
+    };
+    let normalized = p.to_string();
+    let mut again = Vec::new();
+    let reparsed = Pattern::parse(&normalized, &mut again);
+    assert!(
+        reparsed.as_ref() == Ok(&p) && again.is_empty(),
+        "normalized form is not a fixed point: {text:?} -> {normalized:?} -> {reparsed:?} {again:?}\n\
+         regression case (corpus/cases/patterns.toml):\n[[case]]\nentry = {text:?}\nnormalized = {normalized:?}"
+    );
+    let examples = examples(&p);
+    if examples.is_empty() {
+        return; // a regex: no example to check, and compiling its DFA is what dominates the time
+    }
+    let Ok(engine) = OriginMatcher::new(&[text]) else {
+        return;
+    };
+    let list = Allowlist::parse(&[text]).expect("parsed above");
+    let naive = ReferenceMatcher::new(&list);
+    for example in examples {
+        let b = example.as_bytes();
+        if origin::parse(b).is_err() {
+            continue; // e.g. a wildcard base so long that `a.` pushes it over the limit
+        }
+        assert!(
+            engine.matches(b) && naive.matches(b),
+            "entry {text:?} does not match its example {example:?} (engine {}, reference {})\n\
+             regression case (corpus/cases/origins-matching.toml):\n[[group]]\nname = \"fuzz: pattern example\"\n\
+             allow = [{text:?}]\ncases = [ {{ origin = {example:?}, expect = \"allow\", rule = 0 }} ]",
+            engine.matches(b),
+            naive.matches(b)
+        );
+    }
+}
+
+/// Compares engine and reference on `entries` and `origins`; `Err` holds a regression case.
+pub fn check_matcher<S: AsRef<str>>(entries: &[S], origins: &[Vec<u8>]) -> Result<(), String> {
+    let (list, _) = Allowlist::parse_all(entries);
+    let Ok(engine) = OriginMatcher::from_allowlist(&list) else {
+        return Ok(());
+    };
+    let naive = ReferenceMatcher::new(&list);
+    for o in origins {
+        let (m, f) = (engine.matches(o), engine.find(o).map(|r| r.index()));
+        let (nm, nf) = (naive.matches(o), naive.find(o));
+        if (m, f) != (nm, nf) || engine_parts(o) != reference::parse_origin(o) {
+            let allow: Vec<String> = entries
+                .iter()
+                .map(|e| format!("{:?}", e.as_ref()))
+                .collect();
+            let expect = match (nf, reference::parse_origin(o)) {
+                (Some(i), _) => format!("expect = \"allow\", rule = {i}"),
+                (None, Some(_)) => "expect = \"deny\"".to_string(),
+                (None, None) => "expect = \"malformed\"".to_string(),
+            };
+            return Err(format!(
+                "matcher disagreement on {}: engine matches={m} find={f:?}, reference matches={nm} find={nf:?}\n\
+                 regression case (corpus/cases/origins-matching.toml; check the verdict against the spec):\n\
+                 [[group]]\nname = \"fuzz: matcher\"\nallow = [{}]\ncases = [ {{ {}, {expect} }} ]",
+                o.escape_ascii(),
+                allow.join(", "),
+                toml_origin(o)
+            ));
+        }
+    }
+    Ok(())
+}
+
+const SCHEMES: &[&str] = &["https", "http", "wss", "ftp", "chrome-extension"];
+const LABELS: &[&str] = &[
+    "example",
+    "com",
+    "api",
+    "a",
+    "b",
+    "ab",
+    "co",
+    "io",
+    "x-y",
+    "_srv",
+    "xn--bcher-kva",
+    "1a",
+    "localhost",
+];
+const PORTS: &[u16] = &[1, 21, 80, 443, 3000, 8080, 8443, 65535];
+const IPS: &[&str] = &["127.0.0.1", "10.0.0.1", "[::1]", "[2001:db8::1]"];
+const REGEXES: &[&str] = &[
+    r"^https://pr-[0-9]+\.preview\.example\.com$",
+    r"https?://[a-z]+\.example\.com(:[0-9]+)?",
+    r"https://(a|b)+\.(com|io)",
+    r"[a-z]+://localhost:[0-9]{4}",
+];
+
+fn domain(u: &mut Unstructured<'_>) -> ArbResult<String> {
+    let n = u.int_in_range(1..=3)?;
+    let mut labels = Vec::with_capacity(n);
+    for _ in 0..n {
+        labels.push(if u.ratio(1, 5)? {
+            let len = u.int_in_range(1..=5)?;
+            (0..len)
+                .map(|_| Ok(*u.choose(b"abcxyz019-_")? as char))
+                .collect::<ArbResult<String>>()?
+        } else {
+            u.choose(LABELS)?.to_string()
+        });
+    }
+    Ok(labels.join("."))
+}
+
+fn entry(u: &mut Unstructured<'_>) -> ArbResult<String> {
+    let scheme = *u.choose(SCHEMES)?;
+    let port = |u: &mut Unstructured<'_>| -> ArbResult<String> {
+        Ok(match u.int_in_range(0..=3)? {
+            0 | 1 => String::new(),
+            2 => ":*".into(),
+            _ => format!(":{}", u.choose(PORTS)?),
+        })
+    };
+    Ok(match u.int_in_range(0..=9)? {
+        0..=3 => format!("{scheme}://{}{}", domain(u)?, port(u)?),
+        4..=5 => format!("{scheme}://*.{}{}", domain(u)?, port(u)?),
+        6 => format!("{scheme}://{}{}", u.choose(IPS)?, port(u)?),
+        7 => format!("regex:{}", u.choose(REGEXES)?),
+        8 => u.choose(&["null", "*"])?.to_string(),
+        _ => format!("{}://{}/", scheme.to_uppercase(), domain(u)?.to_uppercase()),
+    })
+}
+
+fn mutate(u: &mut Unstructured<'_>, origin: String) -> ArbResult<Vec<u8>> {
+    let mut b = origin.into_bytes();
+    let at = |u: &mut Unstructured<'_>, len: usize| u.int_in_range(0..=len.saturating_sub(1));
+    match u.int_in_range(0..=8)? {
+        0 | 1 => {}
+        2 => {
+            let i = u.int_in_range(0..=b.len())?;
+            b.insert(i, *u.choose(b".-_:/@#?%*[]0aAZ \x00\xff")?);
+        }
+        3 if !b.is_empty() => {
+            let i = at(u, b.len())?;
+            b.remove(i);
+        }
+        4 if !b.is_empty() => {
+            let i = at(u, b.len())?;
+            b[i] = u.arbitrary()?;
+        }
+        5 if !b.is_empty() => {
+            let i = at(u, b.len())?;
+            b[i] ^= if b[i].is_ascii_alphabetic() { 0x20 } else { 0 };
+        }
+        6 => b.extend_from_slice(format!(":{}", u.choose(PORTS)?).as_bytes()),
+        7 => b.extend_from_slice(u.choose(&[&b".evil.com"[..], b"evil.com", b".", b"x"])?),
+        _ => {
+            if let Some(k) = b.windows(3).position(|w| w == b"://") {
+                let label = format!("{}.", u.choose(LABELS)?);
+                b.splice(k + 3..k + 3, label.into_bytes());
+            }
+        }
+    }
+    Ok(b)
+}
+
+/// Target `matcher`: an allowlist of up to 32 entries and origins that are near misses of them,
+/// generated from the input (or given literally, see the module doc).
+pub fn matcher(data: &[u8]) {
+    let (entries, origins) = if let Some(literal) = data.strip_prefix(b"L") {
+        let text = String::from_utf8_lossy(literal);
+        let (e, o) = text.split_once("\n\n").unwrap_or((&text, ""));
+        let entries: Vec<String> = e.lines().map(str::to_string).collect();
+        let origins: Vec<Vec<u8>> = o.split('\n').map(|s| s.as_bytes().to_vec()).collect();
+        (entries, origins)
+    } else {
+        let mut u = Unstructured::new(data);
+        let generated = (|| -> ArbResult<(Vec<String>, Vec<Vec<u8>>)> {
+            let n = u.int_in_range(1..=32)?;
+            let entries = (0..n)
+                .map(|_| entry(&mut u))
+                .collect::<ArbResult<Vec<_>>>()?;
+            let mut origins = Vec::new();
+            while !u.is_empty() && origins.len() < 32 {
+                let e = u.choose(&entries)?;
+                let fill = u.choose(LABELS)?;
+                let example = e
+                    .strip_prefix("regex:")
+                    .map(|r| {
+                        r.replace(['\\', '^', '$'], "")
+                            .replace("[0-9]+", "7")
+                            .replace("[a-z]+", "q")
+                    })
+                    .unwrap_or_else(|| e.clone())
+                    .replace("*.", &format!("{fill}."))
+                    .replace(":*", "")
+                    .trim_end_matches('/')
+                    .to_lowercase();
+                origins.push(mutate(&mut u, example)?);
+            }
+            Ok((entries, origins))
+        })();
+        match generated {
+            Ok(g) => g,
+            Err(_) => return,
+        }
+    };
+    if let Err(e) = check_matcher(&entries, &origins) {
+        panic!("{e}");
+    }
+}
+
+/// Target `request_headers`: the input split on `\n` is the list of header lines; the engine's reader
+/// and the reference's agree on the answer and on the names.
+pub fn request_headers(data: &[u8]) {
+    let lines: Vec<&[u8]> = if data.is_empty() {
+        vec![]
+    } else {
+        data.split(|&b| b == b'\n').collect()
+    };
+    let engine =
+        HeaderList::parse(&lines).map(|l| l.names().map(<[u8]>::to_vec).collect::<Vec<_>>());
+    let engine = engine.map_err(|e| match e {
+        ListError::TooLarge => "header-list-too-large",
+        ListError::Malformed => "malformed-header-list",
+    });
+    let owned: Vec<Vec<u8>> = lines.iter().map(|l| l.to_vec()).collect();
+    let reference = parse_header_list(&owned);
+    assert!(
+        engine == reference,
+        "header list disagreement on {:?}: engine {engine:?}, reference {reference:?}",
+        lines
+            .iter()
+            .map(|l| l.escape_ascii().to_string())
+            .collect::<Vec<_>>()
+    );
+}
+
+/// Runs `script` through the browser model against the engine and the naive engine; `Err` explains
+/// the first disagreement: between the two engines on any request the browser sent, or between "the
+/// engine allowed every request and the credentials mode" and "the script can read the response".
+pub fn check_decision(config: &PolicyConfig, script: &ScriptRequest) -> Result<(), String> {
+    let Ok(policy) = Policy::new(config) else {
+        return Ok(());
+    };
+    let naive = NaiveEngine::new(config);
+    let mut trouble: Option<String> = None;
+    let mut all_allowed = true;
+    let mut server = |req: &HttpRequest| -> HttpResponse {
+        let header = |name: &str| {
+            req.headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        let lines: Vec<Vec<u8>> = req
+            .headers
+            .iter()
+            .filter(|(n, _)| n == "access-control-request-headers")
+            .map(|(_, v)| v.clone())
+            .collect();
+        let refs: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+        let (origin, acrm) = (header("origin"), header("access-control-request-method"));
+        let d = policy.evaluate(&Request {
+            method: &req.method,
+            origin: origin.as_deref(),
+            request_method: acrm.as_deref(),
+            request_headers: &refs,
+            private_network: false,
+        });
+        let mut headers: Vec<(String, Vec<u8>)> = d
+            .headers()
+            .map(|(n, v)| (n.to_string(), v.to_vec()))
+            .collect();
+        let n = naive.decide(&NaiveRequest {
+            method: req.method.clone(),
+            origin: origin.clone(),
+            acrm: acrm.clone(),
+            acrh: lines.clone(),
+            private_network: false,
+        });
+        let (mut mine, mut theirs) = (headers.clone(), n.headers.clone());
+        mine.sort();
+        theirs.sort();
+        let engine = (
+            d.kind().name(),
+            d.reason().map(|r| r.name()),
+            d.status(),
+            mine,
+        );
+        let reference = (n.kind, n.reason, n.status, theirs);
+        if engine != reference && trouble.is_none() {
+            trouble = Some(format!("engine {engine:?}\nnaive  {reference:?}"));
+        }
+        all_allowed &= d.is_allowed();
+        let status = d.status().unwrap_or(200);
+        if d.status().is_none() {
+            for (name, value) in [
+                ("content-type", "text/plain"),
+                ("x-request-id", "1"),
+                ("set-cookie", "s=1"),
+            ] {
+                headers.push((name.to_string(), value.as_bytes().to_vec()));
+            }
+        }
+        HttpResponse { status, headers }
+    };
+    let outcome = browser::run(script, &mut server);
+    let context = || format!("policy {config:?}\nscript {script:?}");
+    if let Some(t) = trouble {
+        return Err(format!(
+            "engines disagree on a request the browser sent\n{t}\n{}",
+            context()
+        ));
+    }
+    if outcome.preflight.is_none() && outcome.actual.is_none() {
+        return Ok(()); // the browser refused to send anything (e.g. a forbidden method)
+    }
+    let engine_allows =
+        all_allowed && outcome.actual.is_some() && (!script.credentials || config.credentials);
+    if outcome.readable != engine_allows {
+        return Err(format!(
+            "the browser model {} the response but the engine {} it ({:?})\n{}",
+            if outcome.readable { "reads" } else { "blocks" },
+            if engine_allows {
+                "allowed"
+            } else {
+                "did not allow"
+            },
+            outcome.error,
+            context()
+        ));
+    }
+    Ok(())
+}
+
+const ORIGIN_POOL: &[&str] = &[
+    "https://app.example.com",
+    "https://*.example.com",
+    "https://*.example.org:8443",
+    "http://localhost:*",
+    r"regex:^https://pr-[0-9]+\.preview\.example\.dev$",
+    "*",
+    "null",
+    "http://insecure.example.net",
+];
+const PAGE_ORIGINS: &[&str] = &[
+    "https://app.example.com",
+    "https://api.example.com",
+    "https://example.com",
+    "https://a.b.example.org:8443",
+    "http://localhost:5173",
+    "https://pr-42.preview.example.dev",
+    "https://evilexample.com",
+    "http://insecure.example.net",
+    "null",
+];
+const METHODS: &[&str] = &[
+    "PUT", "PATCH", "patch", "DELETE", "put", "X-Custom", "GET", "*",
+];
+const HEADER_NAMES: &[&str] = &[
+    "content-type",
+    "x-api-key",
+    "authorization",
+    "x-requested-with",
+    "accept",
+    "*",
+];
+const SCRIPT_METHODS: &[&str] = &[
+    "GET", "HEAD", "POST", "PUT", "put", "PATCH", "patch", "DELETE", "OPTIONS", "X-Custom", "get",
+];
+const SCRIPT_HEADERS: &[(&str, &str)] = &[
+    ("content-type", "application/json"),
+    ("content-type", "text/plain;charset=utf-8"),
+    ("Content-Type", "multipart/form-data; boundary=x"),
+    ("accept", "*/*"),
+    ("accept", "text/html\"x\""),
+    ("x-api-key", "k"),
+    ("Authorization", "Bearer t"),
+    ("x-requested-with", "XMLHttpRequest"),
+    ("accept-language", "en-US"),
+    ("range", "bytes=0-99"),
+    ("range", "bytes=0-1,3-4"),
+];
+
+fn some<T: Copy>(u: &mut Unstructured<'_>, pool: &[T]) -> ArbResult<Vec<T>> {
+    let mut out = Vec::new();
+    for &x in pool {
+        if u.ratio(1, 3)? {
+            out.push(x);
+        }
+    }
+    Ok(out)
+}
+
+/// Decodes a policy and a script call from fuzz input.
+pub fn decision_input(u: &mut Unstructured<'_>) -> ArbResult<(PolicyConfig, ScriptRequest)> {
+    let strings = |v: Vec<&str>| v.into_iter().map(String::from).collect::<Vec<_>>();
+    let config = PolicyConfig {
+        origins: strings(some(u, ORIGIN_POOL)?),
+        methods: strings(some(u, METHODS)?),
+        request_headers: strings(some(u, HEADER_NAMES)?),
+        expose_headers: strings(some(u, &["x-request-id", "*"])?),
+        credentials: u.arbitrary()?,
+        max_age: if u.arbitrary()? {
+            Some(u.int_in_range(0..=7200)?)
+        } else {
+            None
+        },
+        private_network: u.arbitrary()?,
+        ..PolicyConfig::default()
+    };
+    let script = ScriptRequest {
+        origin: u.choose(PAGE_ORIGINS)?.to_string(),
+        method: u.choose(SCRIPT_METHODS)?.to_string(),
+        headers: some(u, SCRIPT_HEADERS)?
+            .into_iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+        credentials: u.arbitrary()?,
+    };
+    Ok((config, script))
+}
+
+/// Target `decision`: a generated policy (invalid ones are skipped) and script call.
+pub fn decision(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let Ok((config, script)) = decision_input(&mut u) else {
+        return;
+    };
+    if let Err(e) = check_decision(&config, &script) {
+        panic!("{e}");
+    }
+}

@@ -4,8 +4,9 @@
 //! cargo run -p corsmatch --example fuzz_seeds --features fuzzing,serde
 //! ```
 //!
-//! Existing seed files are replaced. Seeds are named by a hash of their content, so the output is the
-//! same on every run. The `decision` target decodes arbitrary bytes into policies and script calls, so
+//! The generated seeds are the `case-*` files; they are replaced on every run, and named by a hash of
+//! their content so the output is the same every time. Other files in those folders (inputs the
+//! fuzzers found, minimized with `cargo fuzz cmin`) are left alone. The `decision` target decodes arbitrary bytes into policies and script calls, so
 //! its seeds are deterministic pseudo-random bytes.
 
 use std::collections::BTreeSet;
@@ -48,10 +49,15 @@ fn strs(v: Option<&toml::Value>) -> Vec<String> {
 
 fn write(root: &Path, target: &str, seeds: &BTreeSet<Vec<u8>>) {
     let dir = root.join(target);
-    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    for old in std::fs::read_dir(&dir).unwrap() {
+        let old = old.unwrap().path();
+        if old.file_name().unwrap().to_string_lossy().starts_with("case-") {
+            std::fs::remove_file(old).unwrap();
+        }
+    }
     for s in seeds {
-        std::fs::write(dir.join(fnv(s)), s).unwrap();
+        std::fs::write(dir.join(format!("case-{}", fnv(s))), s).unwrap();
     }
     println!("{target}: {} seeds", seeds.len());
 }

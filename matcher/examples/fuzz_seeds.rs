@@ -52,7 +52,12 @@ fn write(root: &Path, target: &str, seeds: &BTreeSet<Vec<u8>>) {
     std::fs::create_dir_all(&dir).unwrap();
     for old in std::fs::read_dir(&dir).unwrap() {
         let old = old.unwrap().path();
-        if old.file_name().unwrap().to_string_lossy().starts_with("case-") {
+        if old
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("case-")
+        {
             std::fs::remove_file(old).unwrap();
         }
     }

@@ -320,14 +320,20 @@ pub fn request_headers(data: &[u8]) {
     });
     let owned: Vec<Vec<u8>> = lines.iter().map(|l| l.to_vec()).collect();
     let reference = parse_header_list(&owned);
-    assert!(
-        engine == reference,
-        "header list disagreement on {:?}: engine {engine:?}, reference {reference:?}",
-        lines
+    if engine != reference {
+        let acrh: Vec<String> = lines
             .iter()
-            .map(|l| l.escape_ascii().to_string())
-            .collect::<Vec<_>>()
-    );
+            .map(|l| format!("{:?}", String::from_utf8_lossy(l)))
+            .collect();
+        panic!(
+            "header list disagreement: engine {engine:?}, reference {reference:?}\n\
+             regression case (corpus/cases/decisions-rules.toml; fill in the expected answer from the spec):\n\
+             [[case]]\nname = \"fuzz: request headers\"\n\
+             policy = {{ origins = [\"https://app.example.com\"], methods = [\"PUT\"], request_headers = [\"*\"] }}\n\
+             request = {{ method = \"OPTIONS\", origin = \"https://app.example.com\", acrm = \"PUT\", acrh = [{}] }}",
+            acrh.join(", ")
+        );
+    }
 }
 
 /// Runs `script` through the browser model against the engine and the naive engine; `Err` explains
@@ -400,7 +406,7 @@ pub fn check_decision(config: &PolicyConfig, script: &ScriptRequest) -> Result<(
         HttpResponse { status, headers }
     };
     let outcome = browser::run(script, &mut server);
-    let context = || format!("policy {config:?}\nscript {script:?}");
+    let context = || reproduction(config, script);
     if let Some(t) = trouble {
         return Err(format!(
             "engines disagree on a request the browser sent\n{t}\n{}",
@@ -426,6 +432,42 @@ pub fn check_decision(config: &PolicyConfig, script: &ScriptRequest) -> Result<(
         ));
     }
     Ok(())
+}
+
+/// A policy file and the `corsmatch explain` call that replay a script call.
+fn reproduction(config: &PolicyConfig, script: &ScriptRequest) -> String {
+    let list = |v: &[String]| {
+        format!(
+            "[{}]",
+            v.iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let mut policy = format!(
+        "origins = {}\nmethods = {}\nrequest_headers = {}\nexpose_headers = {}\ncredentials = {}\nprivate_network = {}\n",
+        list(&config.origins),
+        list(&config.methods),
+        list(&config.request_headers),
+        list(&config.expose_headers),
+        config.credentials,
+        config.private_network
+    );
+    if let Some(age) = config.max_age {
+        policy.push_str(&format!("max_age = {age}\n"));
+    }
+    let mut call = format!(
+        "corsmatch explain --policy policy.toml --origin {:?} --method {:?}",
+        script.origin, script.method
+    );
+    for (n, v) in &script.headers {
+        call.push_str(&format!(" --header {:?}", format!("{n}: {v}")));
+    }
+    if script.credentials {
+        call.push_str(" --credentials");
+    }
+    format!("policy.toml:\n{policy}reproduce: {call}")
 }
 
 const ORIGIN_POOL: &[&str] = &[

@@ -3,23 +3,24 @@
 //! An allowlist is split by entry kind into structures whose lookup cost does not depend on how many
 //! entries they hold:
 //!
-//! * **Exact origins** (and `null`) live in one `ahash` map keyed by their canonical serialization.
+//! * **Exact origins** (and `null`) live in one `ByteMap` keyed by their canonical serialization.
 //!   Because every key is already a valid serialized origin, a request whose bytes equal a key is
 //!   well formed: an exact hit costs one hash of the origin and one comparison, and needs no grammar
-//!   check. Only a miss goes on to the grammar ([`crate::origin::parse`]) and the structures below.
-//! * **Exact host, any port** (`http://localhost:*`): a map keyed by `scheme://host`, which is a prefix of
-//!   the request's own bytes, so the lookup hashes a borrowed slice.
-//! * **Subdomain wildcards** (`https://*.example.com[:port|:*]`): a map from base domain to the rules on
-//!   it. The host is walked once; at each `.` the rest of the host is a candidate base, and the label
-//!   before it is non-empty by the grammar, which is what makes `*.` mean "one or more labels". A
-//!   256-bit set of the base lengths that occur skips hashing suffixes no base could equal. Measured
-//!   against an anchored Aho-Corasick automaton over reversed `.base` strings walked from the end of the
-//!   host (`benches/benches/wildcard_structure.rs`), per-label hashing was faster on every hit and
-//!   near miss, because a typical host has one to three candidate suffixes and the length filter removes
+//!   check. Only a miss goes on to the structures below.
+//! * **Exact host, any port** (`http://localhost:*`): a `ByteMap` keyed by `scheme://host`, which is a
+//!   prefix of the request's own bytes, so the lookup hashes a borrowed slice.
+//! * **Subdomain wildcards** (`https://*.example.com[:port|:*]`): a `ByteMap` from base domain to the
+//!   rules on it. The candidate bases are the suffixes of the host whose length some base has (a
+//!   256-bit set of the base lengths, walked longest first) and which follow a `.` with at least one
+//!   byte in front of it; the labels in front are then validated, non-empty, which is what makes `*.`
+//!   mean "one or more labels" and never the apex. Walking the length set instead of the host's dots
+//!   touches one byte per candidate and hashes only suffixes some base could equal. Measured against an
+//!   anchored Aho-Corasick automaton over reversed `.base` strings walked from the end of the host
+//!   (`benches/benches/wildcard_structure.rs`), per-label hashing was faster on every hit and near
+//!   miss, because a typical host has one to three candidate suffixes and the length filter removes
 //!   most of them, while the automaton must first copy and reverse the host and then touch one
 //!   transition per byte. The automaton was faster only on hosts under a TLD no base uses, where it
-//!   fails on the first reversed byte;
-//!   the README ("How it matches") gives the numbers of one run.
+//!   fails on the first reversed byte; the README ("How it matches") gives the numbers of one run.
 //! * **Regexes**: all of them in one multi-pattern dense DFA (`regex-automata`), built with an anchored
 //!   start, `MatchKind::All` and Unicode off, under explicit size limits. The DFA is walked over the
 //!   whole origin from its anchored start state and then fed the end-of-input transition; a match state
@@ -27,9 +28,28 @@
 //!   match and could report a match of a prefix only, which is how "unanchored regex" bypasses happen.
 //! * `*`: a flag.
 //!
+//! `ByteMap` is this module's own immutable open-addressing table rather than `HashMap`, because the
+//! keys are short and a wildcard hit looks up two of them (the whole origin in the exact map, then the
+//! base): a seeded multiply-fold hash that takes two words per multiplication, a comparison a word at a
+//! time instead of a `memcmp` call, the high hash bits stored beside each index so a probe rarely
+//! touches a key, a load of at most 1/4 so a miss usually stops at its first cell, and a length set
+//! that answers most misses without hashing. The probe count is bounded by the longest displacement
+//! measured at build time; lookups never insert, so a request can neither grow a chain nor walk
+//! further than that. Under callgrind this took a wildcard hit from about 600 to about 400
+//! instructions and left an exact hit where it was (about the cost of a bare `ahash` set lookup of
+//! the same bytes).
+//!
+//! `matches` does not run the grammar on a miss (denial is the default): it cuts the origin on the
+//! grammar's delimiters without validating it (`Parts`), probes with the parts, and a hit validates
+//! only what its structure did not prove. An exact key proves everything; an exact-host key proves
+//! `scheme://host`, leaving the port; a wildcard base proves itself and its rule's scheme, leaving the
+//! port and the labels in front of the base. A regex or `*` proves nothing: their hits run the full
+//! grammar ([`crate::origin::parse`]).
+//!
 //! `find` returns the first matching entry in config order: every structure remembers the smallest
 //! rule id it holds, so a hit in the exact map is final unless an earlier entry of another kind could
-//! also match.
+//! also match. It always runs the full grammar; the tests hold `matches` and `find` to the same
+//! answers.
 //!
 //! Neither `matches` nor `find` allocates.
 
@@ -85,10 +105,9 @@ fn min(a: Option<RuleId>, b: Option<RuleId>) -> Option<RuleId> {
 /// A compiled allowlist. Immutable, `Send + Sync`; build it once and share it.
 #[derive(Clone, Debug)]
 pub struct OriginMatcher {
-    exact: Map<RuleId>,
+    exact: ByteMap<RuleId>,
     any: Option<RuleId>,
-    any_port: Map<RuleId>,
-    any_port_lengths: LengthSet,
+    any_port: ByteMap<RuleId>,
     wildcards: Wildcards,
     regexes: Option<Regexes>,
     /// Whether anything beyond the exact map exists (so a miss there needs the grammar).
@@ -116,43 +135,57 @@ impl OriginMatcher {
 
     /// Compiles a parsed allowlist. Fails only when the regexes exceed the DFA size limits.
     pub fn from_allowlist(list: &Allowlist) -> Result<OriginMatcher, Errors> {
-        let mut m = OriginMatcher {
-            exact: Map::default(),
-            any: None,
-            any_port: Map::default(),
-            any_port_lengths: LengthSet::default(),
-            wildcards: Wildcards::default(),
-            regexes: None,
-            needs_parse: false,
-            first_other: None,
-            rules: vec![Box::from(""); list.config_len()],
-        };
+        let mut rules = vec![Box::from(""); list.config_len()];
+        let mut exact: Map<RuleId> = Map::default();
+        let mut any = None;
+        let mut any_port: Map<RuleId> = Map::default();
+        let mut wildcards: Map<SmallVec<[WildcardRule; 1]>> = Map::default();
+        let mut wildcards_first = None;
         let mut regexes = Vec::new();
         for entry in list.entries() {
             let id = RuleId::new(entry.index);
-            m.rules[entry.index] = entry.pattern.to_string().into();
+            rules[entry.index] = entry.pattern.to_string().into();
             match &entry.pattern {
-                Pattern::Any => keep_first(&mut m.any, id),
+                Pattern::Any => keep_first(&mut any, id),
                 Pattern::Null => {
-                    m.exact.entry(Box::from(&b"null"[..])).or_insert(id);
+                    exact.entry(Box::from(&b"null"[..])).or_insert(id);
                 }
                 Pattern::Regex(r) => regexes.push((entry.index, r.source(), id)),
                 Pattern::Host(h) => match (&h.host, h.port) {
                     (HostSpec::Exact { host, .. }, PortSpec::Any) => {
                         let key = format!("{}://{}", h.scheme, host);
-                        m.any_port_lengths.insert(key.len());
-                        m.any_port.entry(key.into_bytes().into()).or_insert(id);
+                        any_port.entry(key.into_bytes().into()).or_insert(id);
                     }
                     (HostSpec::Exact { .. }, _) => {
                         let key = entry.pattern.to_string();
-                        m.exact.entry(key.into_bytes().into()).or_insert(id);
+                        exact.entry(key.into_bytes().into()).or_insert(id);
                     }
                     (HostSpec::Subdomains { base }, port) => {
-                        m.wildcards.insert(&h.scheme, base, port, id)
+                        let on_base = wildcards.entry(base.as_bytes().into()).or_default();
+                        on_base.push(WildcardRule {
+                            scheme: h.scheme.as_bytes().into(),
+                            port,
+                            id,
+                        });
+                        on_base.sort_by_key(|r| r.id);
+                        keep_first(&mut wildcards_first, id);
                     }
                 },
             }
         }
+        let mut m = OriginMatcher {
+            exact: ByteMap::new(exact),
+            any,
+            any_port: ByteMap::new(any_port),
+            wildcards: Wildcards {
+                by_base: ByteMap::new(wildcards),
+                first: wildcards_first,
+            },
+            regexes: None,
+            needs_parse: false,
+            first_other: None,
+            rules,
+        };
         if !regexes.is_empty() {
             m.regexes = Some(Regexes::build(&regexes)?);
         }
@@ -171,12 +204,11 @@ impl OriginMatcher {
     /// Whether `origin` (the `Origin` header's bytes) is allowed. Allocation-free.
     ///
     /// A miss needs no grammar check (denial is the default), so the structures are probed with the
-    /// origin split on the grammar's delimiters ([`origin::split`]), and a hit validates only what the
-    /// structure did not prove: an exact-host key is a canonical `scheme://host`, a wildcard base and
-    /// its rule's scheme were validated at build time, so what is left is the port and the labels in
-    /// front of the base. A regex proves nothing, and neither does `*`: their hits run the full
-    /// grammar. [`OriginMatcher::find`] always runs the full grammar; the tests hold both to the same
-    /// answers.
+    /// origin cut on the grammar's delimiters (`Parts`), and a hit validates only what the structure
+    /// did not prove: an exact-host key is a canonical `scheme://host`, a wildcard base and its rule's
+    /// scheme were validated at build time, so what is left is the port and the labels in front of
+    /// the base. A regex proves nothing, and neither does `*`: their hits run the full grammar.
+    /// [`OriginMatcher::find`] always runs the full grammar; the tests hold both to the same answers.
     #[inline]
     pub fn matches(&self, origin: &[u8]) -> bool {
         if origin.len() > origin::MAX_ORIGIN_LEN {
@@ -191,19 +223,17 @@ impl OriginMatcher {
         if self.any.is_some() {
             return origin::parse(origin).is_ok();
         }
-        let Some(split) = origin::split(origin) else {
+        let Some(parts) = Parts::of(origin) else {
             return false;
         };
         // A malformed port makes the origin malformed, whatever matches the rest.
-        let Ok(port) = origin::check_port(split.scheme, split.port) else {
+        let Ok(port) = origin::check_port(parts.scheme, parts.port) else {
             return false;
         };
-        if self.any_port_lengths.may_contain(split.without_port.len())
-            && self.any_port.contains_key(split.without_port)
-        {
+        if self.any_port.contains_key(parts.without_port) {
             return true;
         }
-        match self.wildcards.find_split(&split, port) {
+        match self.wildcards.find_split(&parts, port) {
             Probe::Hit => return true,
             Probe::Malformed => return false,
             Probe::Miss => {}
@@ -272,6 +302,252 @@ impl LengthSet {
     }
 }
 
+/// An origin cut on the grammar's delimiters **without** validating it, for the probes of
+/// [`OriginMatcher::matches`]: the scheme ends at the first `:`, which `//` must follow; the port is
+/// the one to five digits after the last `:`, if the origin ends so; the host is what lies between.
+///
+/// For a valid origin these are exactly the parts [`origin::parse`] finds: in a valid origin a `:`
+/// after the scheme's is the port's, or one inside IPv6 brackets, which a `]` follows; and a valid port
+/// has at most five digits. For an invalid origin the parts may differ from [`origin::split`]'s, which
+/// is harmless: every probe that hits re-validates each part it did not prove (see the module docs).
+#[derive(Clone, Copy, Debug)]
+struct Parts<'a> {
+    scheme: &'a [u8],
+    host: &'a [u8],
+    /// `scheme://host`.
+    without_port: &'a [u8],
+    port: Option<&'a [u8]>,
+}
+
+impl<'a> Parts<'a> {
+    #[inline]
+    fn of(origin: &'a [u8]) -> Option<Parts<'a>> {
+        let colon = if origin.starts_with(b"https://") {
+            5
+        } else if origin.starts_with(b"http://") {
+            4
+        } else {
+            let head = &origin[..origin.len().min(origin::MAX_SCHEME_LEN + 1)];
+            let colon = head.iter().position(|&b| b == b':')?;
+            if origin.get(colon + 1..colon + 3) != Some(b"//") {
+                return None;
+            }
+            colon
+        };
+        let start = colon + 3;
+        let mut end = origin.len();
+        while end > start && origin.len() - end < 5 && origin[end - 1].is_ascii_digit() {
+            end -= 1;
+        }
+        let (host_end, port) = if end > start && origin[end - 1] == b':' {
+            (end - 1, Some(&origin[end..]))
+        } else {
+            (origin.len(), None)
+        };
+        Some(Parts {
+            scheme: &origin[..colon],
+            host: &origin[start..host_end],
+            without_port: &origin[..host_end],
+            port,
+        })
+    }
+}
+
+/// Eight bytes of `b` from `at`, little-endian.
+#[inline(always)]
+fn word(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// Four bytes of `b` from `at`, little-endian.
+#[inline(always)]
+fn half(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&b[at..at + 4]);
+    u64::from(u32::from_le_bytes(w))
+}
+
+/// Byte-string equality a word at a time (the keys are short: a call to `memcmp` costs more).
+#[inline(always)]
+fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n >= 8 {
+        let mut at = 0;
+        while at + 8 < n {
+            if word(a, at) != word(b, at) {
+                return false;
+            }
+            at += 8;
+        }
+        word(a, n - 8) == word(b, n - 8)
+    } else if n >= 4 {
+        half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4)
+    } else {
+        a == b
+    }
+}
+
+/// The high and low halves of a 128-bit product, folded.
+#[inline(always)]
+fn fold(a: u64, b: u64) -> u64 {
+    let full = u128::from(a) * u128::from(b);
+    (full as u64) ^ ((full >> 64) as u64)
+}
+
+/// A seeded multiply-fold hash of short byte strings, a word at a time.
+#[derive(Clone, Debug)]
+struct KeyHasher([u64; 4]);
+
+impl KeyHasher {
+    /// Seeds from the process's random source (through `ahash`), so that which keys share a probe
+    /// sequence differs between processes.
+    fn random() -> KeyHasher {
+        let state = ahash::RandomState::new();
+        KeyHasher([0u64, 1, 2, 3].map(|i| state.hash_one(i) | 1))
+    }
+
+    /// Two words per multiplication (as wyhash does): the words are XORed with a seed and the
+    /// running state, multiplied into 128 bits and folded.
+    #[inline(always)]
+    fn hash(&self, b: &[u8]) -> u64 {
+        let [s0, s1, s2, s3] = self.0;
+        let n = b.len();
+        let mut h = s0 ^ n as u64;
+        if n > 16 {
+            let mut at = 0;
+            while at + 16 < n {
+                h = fold(word(b, at) ^ s1, word(b, at + 8) ^ h);
+                at += 16;
+            }
+            h = fold(word(b, n - 16) ^ s2, word(b, n - 8) ^ h);
+        } else if n >= 8 {
+            h = fold(word(b, 0) ^ s2, word(b, n - 8) ^ h);
+        } else if n >= 4 {
+            h = fold(half(b, 0) ^ s2, half(b, n - 4) ^ h);
+        } else if n > 0 {
+            let x = u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16;
+            h = fold(x ^ s2, h);
+        }
+        fold(h ^ s3, s1)
+    }
+}
+
+/// One key of a [`ByteMap`].
+#[derive(Clone, Debug)]
+struct Slot<V> {
+    key: Box<[u8]>,
+    value: V,
+}
+
+/// An immutable hash map from byte strings to values, built once from a `HashMap`: open addressing
+/// with linear probing at a load of at most 1/4, a seeded [`KeyHasher`], and a [`LengthSet`] of the
+/// key lengths that answers most misses before any hashing. Each table cell holds the high 32 bits of
+/// its key's hash beside the key's index, so a probe compares key bytes only when 32 more bits of hash
+/// agree. A lookup probes at most as many cells as the key placed farthest from its home cell
+/// (measured when the map is built), so no request can make a lookup walk a long cluster.
+#[derive(Clone, Debug)]
+struct ByteMap<V> {
+    hasher: KeyHasher,
+    /// 0 for an empty cell, else the hash's high 32 bits above 1 + the index in `slots`.
+    table: Box<[u64]>,
+    slots: Vec<Slot<V>>,
+    /// The most cells a lookup probes.
+    max_probe: usize,
+    /// The lengths of the keys.
+    lengths: LengthSet,
+}
+
+impl<V> ByteMap<V> {
+    fn new(map: Map<V>) -> ByteMap<V> {
+        let hasher = KeyHasher::random();
+        let mut lengths = LengthSet::default();
+        let slots: Vec<Slot<V>> = map
+            .into_iter()
+            .map(|(key, value)| {
+                lengths.insert(key.len());
+                Slot { key, value }
+            })
+            .collect();
+        let size = (slots.len() * 4).next_power_of_two().max(8);
+        let mask = size - 1;
+        let mut table = vec![0u64; size].into_boxed_slice();
+        let mut max_probe = 1;
+        for (index, slot) in slots.iter().enumerate() {
+            let hash = hasher.hash(&slot.key);
+            let mut at = hash as usize & mask;
+            let mut probes = 1;
+            while table[at] != 0 {
+                at = (at + 1) & mask;
+                probes += 1;
+            }
+            // Allowlists are bounded far below u32::MAX entries by memory.
+            let index = u32::try_from(index + 1).unwrap_or(u32::MAX);
+            table[at] = hash & !0xffff_ffff | u64::from(index);
+            max_probe = max_probe.max(probes);
+        }
+        ByteMap {
+            hasher,
+            table,
+            slots,
+            max_probe,
+            lengths,
+        }
+    }
+
+    /// The value of `key`.
+    #[inline(always)]
+    fn get(&self, key: &[u8]) -> Option<&V> {
+        if !self.lengths.may_contain(key.len()) {
+            return None;
+        }
+        self.get_unfiltered(key)
+    }
+
+    /// The value of `key`, without looking at the length set first.
+    #[inline(always)]
+    fn get_unfiltered(&self, key: &[u8]) -> Option<&V> {
+        let hash = self.hasher.hash(key);
+        let tag = hash & !0xffff_ffff;
+        let mask = self.table.len() - 1;
+        let mut at = hash as usize & mask;
+        for _ in 0..self.max_probe {
+            let cell = self.table[at];
+            if cell == 0 {
+                return None;
+            }
+            if cell & !0xffff_ffff == tag {
+                let slot = self.slots.get((cell as u32 as usize).wrapping_sub(1))?;
+                if eq_bytes(&slot.key, key) {
+                    return Some(&slot.value);
+                }
+            }
+            at = (at + 1) & mask;
+        }
+        None
+    }
+
+    /// [`ByteMap::get_unfiltered`], not inlined: for a probe inside a loop, where the inlined table
+    /// fields would stay live in registers (and spill) across the whole loop.
+    #[inline(never)]
+    fn get_outlined(&self, key: &[u8]) -> Option<&V> {
+        self.get_unfiltered(key)
+    }
+
+    #[inline]
+    fn contains_key(&self, key: &[u8]) -> bool {
+        self.get(key).is_some()
+    }
+
+    fn values(&self) -> impl Iterator<Item = &V> {
+        self.slots.iter().map(|s| &s.value)
+    }
+}
+
 /// The outcome of probing a structure with an unvalidated split.
 enum Probe {
     /// A rule matches and the origin is valid.
@@ -291,53 +567,55 @@ struct WildcardRule {
 }
 
 /// Subdomain wildcards, by base domain.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct Wildcards {
-    by_base: Map<SmallVec<[WildcardRule; 1]>>,
-    /// The lengths of the bases.
-    lengths: LengthSet,
+    by_base: ByteMap<SmallVec<[WildcardRule; 1]>>,
     first: Option<RuleId>,
 }
 
 impl Wildcards {
-    fn insert(&mut self, scheme: &str, base: &str, port: PortSpec, id: RuleId) {
-        let rules = self.by_base.entry(base.as_bytes().into()).or_default();
-        rules.push(WildcardRule {
-            scheme: scheme.as_bytes().into(),
-            port,
-            id,
-        });
-        rules.sort_by_key(|r| r.id);
-        self.lengths.insert(base.len());
-        keep_first(&mut self.first, id);
-    }
-
-    /// Probes with an unvalidated split (port already validated): the first base found whose rule
+    /// Probes with unvalidated parts (port already validated): the first base found whose rule
     /// accepts the scheme and port, then the labels in front of it are validated.
+    ///
+    /// The candidate bases are the suffixes of the host whose length some base has and which follow
+    /// a `.` with at least one byte in front of it, longest first.
     #[inline]
-    fn find_split(&self, split: &origin::Split<'_>, port: Option<u16>) -> Probe {
-        let host = split.host;
-        if self.first.is_none() || host.len() > origin::MAX_DOMAIN_LEN {
+    fn find_split(&self, parts: &Parts<'_>, port: Option<u16>) -> Probe {
+        let host = parts.host;
+        if self.first.is_none() || host.len() > origin::MAX_DOMAIN_LEN || host.len() < 3 {
             return Probe::Miss;
         }
-        for dot in memchr::memchr_iter(b'.', host) {
-            let base = &host[dot + 1..];
-            if base.is_empty() || !self.lengths.may_contain(base.len()) {
-                continue;
+        // A base of length `len` leaves `host.len() - len - 1 >= 1` bytes of labels in front of its dot:
+        // the lengths below `limit` (at most 252), longest first.
+        let limit = host.len() - 1;
+        for k in (0..=(limit - 1) / 64).rev() {
+            let low = k * 64;
+            let mut bits = self.by_base.lengths.0[k];
+            if limit - low < 64 {
+                bits &= (1u64 << (limit - low)) - 1;
             }
-            let Some(rules) = self.by_base.get(base) else {
-                continue;
-            };
-            if rules
-                .iter()
-                .any(|r| *r.scheme == *split.scheme && r.port.accepts(port))
-            {
-                // Scheme and base are valid (they equal validated config); the rest must be labels.
-                return if origin::check_labels(&host[..dot]) {
-                    Probe::Hit
-                } else {
-                    Probe::Malformed
+            while bits != 0 {
+                let bit = 63 - bits.leading_zeros() as usize;
+                bits ^= 1u64 << bit;
+                let dot = host.len() - (low + bit) - 1;
+                if host[dot] != b'.' {
+                    continue;
+                }
+                let Some(rules) = self.by_base.get_outlined(&host[dot + 1..]) else {
+                    continue;
                 };
+                if rules
+                    .iter()
+                    .any(|r| eq_bytes(&r.scheme, parts.scheme) && r.port.accepts(port))
+                {
+                    // Scheme and base are valid (they equal validated config); the rest must be
+                    // labels.
+                    return if origin::check_labels(&host[..dot]) {
+                        Probe::Hit
+                    } else {
+                        Probe::Malformed
+                    };
+                }
             }
         }
         Probe::Miss
@@ -354,9 +632,6 @@ impl Wildcards {
         // The label before each candidate base is non-empty: the grammar forbids empty labels.
         for (dot, _) in host.iter().enumerate().filter(|(_, &b)| b == b'.') {
             let base = &host[dot + 1..];
-            if base.is_empty() || !self.lengths.may_contain(base.len()) {
-                continue;
-            }
             let Some(rules) = self.by_base.get(base) else {
                 continue;
             };

@@ -373,9 +373,9 @@ pub fn parse(bytes: &[u8]) -> Result<Origin<'_>, OriginError> {
 /// An origin split on the grammar's delimiters **without** validating it: `scheme`, then `://`, then a
 /// bracketed host up to its `]` or any other host up to the first `:`, then optionally `:` and the port.
 ///
-/// For a valid origin the parts are exactly those [`parse`] returns. Structures whose keys are known to
-/// be valid use it to look a request up first and validate only what the lookup did not prove (see
-/// [`crate::automata`]); on its own it proves nothing.
+/// For a valid origin the parts are exactly those [`parse`] returns. It is for looking a request up
+/// in structures whose keys are known to be valid and then validating only what the lookup did not
+/// prove (as [`crate::automata`] does with its own cut); on its own it proves nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Split<'a> {
     /// The bytes before the first `:`.
@@ -436,11 +436,21 @@ pub fn check_port(scheme: &[u8], port: Option<&[u8]>) -> Result<Option<u16>, Ori
 /// in front of a known-valid domain.
 #[inline]
 pub fn check_labels(labels: &[u8]) -> bool {
-    labels.split(|&b| b == b'.').all(|l| {
-        !l.is_empty()
-            && l.len() <= MAX_LABEL_LEN
-            && l.iter().all(|&b| CLASS[usize::from(b)] & LABEL != 0)
-    })
+    // One pass: `len` is the length of the label being read, and a `.` must end a non-empty one.
+    let mut len = 0usize;
+    for &b in labels {
+        if CLASS[usize::from(b)] & LABEL != 0 {
+            len += 1;
+            if len > MAX_LABEL_LEN {
+                return false;
+            }
+        } else if b == b'.' && len != 0 {
+            len = 0;
+        } else {
+            return false;
+        }
+    }
+    len != 0
 }
 
 /// Parses a port: 1..65535, decimal, no leading zero. The scheme's default is not checked here.

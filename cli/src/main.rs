@@ -8,6 +8,7 @@
 mod check;
 mod config;
 mod explain;
+mod workload;
 
 use std::process::ExitCode;
 
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
     match args.next().as_ref().and_then(|a| a.to_str()) {
         Some("check") => check::run(args.collect()),
         Some("explain") => explain::run(args.collect()),
+        Some("workload") => workload::run(args.collect()),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -1,0 +1,515 @@
+//! Request traces drawn from a policy.
+//!
+//! The default mix is the one a CORS layer in front of a browser-facing API sees when preflights are
+//! not cached well (the case worth optimizing): 70% preflights, 25% actual CORS requests and 5%
+//! requests without `Origin`. Of the requests that carry an `Origin`, 90% come from an allowlist entry
+//! — entries ranked in a seeded random order and drawn with Zipf-like weights `1 / rank`, so a few
+//! tenants are hot and the long tail is still touched — and 10% are misses, most of them near misses
+//! of an entry in the shapes of known CORS bypasses (suffix appended, no label boundary, the apex of a
+//! wildcard, an empty label, case changes, a trailing dot, a downgraded scheme, a changed port,
+//! userinfo / fragment / path tricks, percent-encoding, `null`, whitespace).
+//!
+//! `Access-Control-Request-Headers` is written as browsers write it: names lowercased, sorted, joined
+//! by `,` without spaces, and omitted when empty (Fetch §4.8, "CORS-unsafe request-header names").
+//! One preflight in a hundred is hostile: a line of thousands of commas, too many elements, too many
+//! lines, an oversized name, a name that is not a token.
+
+use corsmatch::pattern::{HostSpec, Pattern, PortSpec};
+use corsmatch::policy::PolicyConfig;
+use corsmatch::Allowlist;
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+use crate::rng::Rng;
+use crate::trace::{Trace, TraceRequest};
+
+/// What to generate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceOptions {
+    /// How many requests.
+    pub requests: usize,
+    /// The seed: the same seed and policy give the same trace.
+    pub seed: u64,
+    /// Percent of requests that are preflights.
+    pub preflight_percent: u32,
+    /// Percent of requests without `Origin`; the rest are actual CORS requests.
+    pub no_origin_percent: u32,
+    /// Percent of requests with an `Origin` whose origin is drawn as a miss rather than from an entry.
+    pub miss_percent: u32,
+    /// Percent of preflights with a hostile `Access-Control-Request-Headers`.
+    pub hostile_percent: u32,
+    /// The Zipf exponent of the draw over entries (1.0: weight `1 / rank`).
+    pub zipf_exponent: f64,
+}
+
+impl Default for TraceOptions {
+    fn default() -> TraceOptions {
+        TraceOptions {
+            requests: 10_000,
+            seed: 1,
+            preflight_percent: 70,
+            no_origin_percent: 5,
+            miss_percent: 10,
+            hostile_percent: 1,
+            zipf_exponent: 1.0,
+        }
+    }
+}
+
+/// Generates a trace for `policy`. Entries that do not parse are skipped (the policy is validated
+/// elsewhere); a policy with no usable entry yields a trace of misses only.
+pub fn generate(policy: &PolicyConfig, options: &TraceOptions) -> Trace {
+    let mut rng = Rng::new(options.seed);
+    let (list, _) = Allowlist::parse_all(&policy.origins);
+    let entries: Vec<Source> = list
+        .entries()
+        .iter()
+        .filter_map(|e| Source::new(&e.pattern))
+        .collect();
+    // Ranks: a seeded shuffle of the entries, so that hot entries are of every kind.
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    for i in (1..order.len()).rev() {
+        order.swap(i, rng.below(i + 1));
+    }
+    let mut cumulative = Vec::with_capacity(order.len());
+    let mut total = 0.0;
+    for rank in 0..order.len() {
+        total += 1.0 / ((rank + 1) as f64).powf(options.zipf_exponent);
+        cumulative.push(total);
+    }
+    let draw_entry = |rng: &mut Rng| -> Option<&Source> {
+        if entries.is_empty() {
+            return None;
+        }
+        let x = rng.unit() * total;
+        let rank = cumulative.partition_point(|&c| c <= x).min(order.len() - 1);
+        Some(&entries[order[rank]])
+    };
+
+    let mut requests = Vec::with_capacity(options.requests);
+    for _ in 0..options.requests {
+        let roll = rng.below(100) as u32;
+        let kind = if roll < options.preflight_percent {
+            Kind::Preflight
+        } else if roll < options.preflight_percent + options.no_origin_percent {
+            Kind::NoOrigin
+        } else {
+            Kind::Actual
+        };
+        let origin = match kind {
+            Kind::NoOrigin => None,
+            _ => Some(match draw_entry(&mut rng) {
+                Some(source) if !rng.percent(options.miss_percent) => source.hit(&mut rng),
+                Some(source) if rng.percent(75) => near_miss(&source.anchor(&mut rng), &mut rng),
+                _ => unrelated(&mut rng),
+            }),
+        };
+        requests.push(match kind {
+            Kind::Preflight => {
+                let method = rng
+                    .weighted(&[
+                        (30, "PUT"),
+                        (20, "PATCH"),
+                        (15, "DELETE"),
+                        (22, "POST"),
+                        (5, "GET"),
+                        (3, "PROPFIND"),
+                        (2, "patch"),
+                        (3, "PURGE"),
+                    ])
+                    .as_bytes()
+                    .to_vec();
+                let request_headers = if rng.percent(options.hostile_percent) {
+                    hostile_headers(&mut rng)
+                } else {
+                    browser_headers(&mut rng)
+                };
+                TraceRequest {
+                    method: b"OPTIONS".to_vec(),
+                    origin: origin.map(String::into_bytes),
+                    request_method: Some(method),
+                    request_headers,
+                }
+            }
+            Kind::Actual => TraceRequest {
+                method: rng
+                    .weighted(&[
+                        (58, "GET"),
+                        (25, "POST"),
+                        (7, "PUT"),
+                        (5, "DELETE"),
+                        (3, "PATCH"),
+                        (2, "OPTIONS"),
+                    ])
+                    .as_bytes()
+                    .to_vec(),
+                origin: origin.map(String::into_bytes),
+                request_method: None,
+                request_headers: Vec::new(),
+            },
+            Kind::NoOrigin => {
+                let method = *rng.weighted(&[(80, "GET"), (15, "POST"), (5, "OPTIONS")]);
+                TraceRequest {
+                    method: method.as_bytes().to_vec(),
+                    origin: None,
+                    request_method: (method == "OPTIONS").then(|| b"PUT".to_vec()),
+                    request_headers: Vec::new(),
+                }
+            }
+        });
+    }
+    Trace { requests }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Preflight,
+    Actual,
+    NoOrigin,
+}
+
+/// How to draw origins that an entry matches.
+enum Source {
+    /// `scheme://host` (exact host) or `scheme://*.base`, with a port rule.
+    Host {
+        scheme: String,
+        host: String,
+        wildcard: bool,
+        port: PortSpec,
+    },
+    /// A regex, sampled from its syntax tree.
+    Regex(Hir),
+    /// `null`.
+    Null,
+    /// `*`.
+    Any,
+}
+
+impl Source {
+    fn new(pattern: &Pattern) -> Option<Source> {
+        Some(match pattern {
+            Pattern::Any => Source::Any,
+            Pattern::Null => Source::Null,
+            Pattern::Host(h) => {
+                let (host, wildcard) = match &h.host {
+                    HostSpec::Exact { host, .. } => (host.to_string(), false),
+                    HostSpec::Subdomains { base } => (base.to_string(), true),
+                };
+                Source::Host {
+                    scheme: h.scheme.to_string(),
+                    host,
+                    wildcard,
+                    port: h.port,
+                }
+            }
+            Pattern::Regex(r) => Source::Regex(
+                regex_syntax::ParserBuilder::new()
+                    .unicode(false)
+                    .utf8(false)
+                    .build()
+                    .parse(r.source())
+                    .ok()?,
+            ),
+        })
+    }
+
+    /// The origin a near miss of this entry is made from: a hit, except for a subdomain wildcard, whose
+    /// near misses are made from its apex (`https://*.example.com` → `https://example.com`), since any
+    /// change to a subdomain label is still a subdomain.
+    fn anchor(&self, rng: &mut Rng) -> String {
+        match self {
+            Source::Host {
+                scheme,
+                host,
+                wildcard: true,
+                port,
+            } => Source::Host {
+                scheme: scheme.clone(),
+                host: host.clone(),
+                wildcard: false,
+                port: *port,
+            }
+            .hit(rng),
+            _ => self.hit(rng),
+        }
+    }
+
+    /// An origin this entry matches (for a regex: almost always — a sample that fails the request
+    /// grammar after a few tries is kept, and is then a miss).
+    fn hit(&self, rng: &mut Rng) -> String {
+        match self {
+            Source::Any => unrelated(rng),
+            Source::Null => "null".into(),
+            Source::Host {
+                scheme,
+                host,
+                wildcard,
+                port,
+            } => {
+                let mut out = format!("{scheme}://");
+                if *wildcard {
+                    out.push_str(*rng.pick(&[
+                        "api.", "app.", "www.", "admin.", "static.", "eu.api.", "v2.app.", "a.b.c.",
+                    ]));
+                    if rng.percent(30) {
+                        out.push_str(&format!("shop{}.", rng.below(1000)));
+                    }
+                }
+                out.push_str(host);
+                match port {
+                    PortSpec::Default => {}
+                    PortSpec::Port(p) => out.push_str(&format!(":{p}")),
+                    PortSpec::Any => {
+                        if let Some(p) =
+                            rng.pick(&[None, Some(3000), Some(5173), Some(8080), Some(4200)])
+                        {
+                            out.push_str(&format!(":{p}"));
+                        }
+                    }
+                }
+                out
+            }
+            Source::Regex(hir) => {
+                let mut last = Vec::new();
+                for _ in 0..16 {
+                    last.clear();
+                    sample(hir, rng, &mut last);
+                    if corsmatch::origin::parse(&last).is_ok() {
+                        break;
+                    }
+                }
+                String::from_utf8_lossy(&last).into_owned()
+            }
+        }
+    }
+}
+
+/// A string the regex `hir` matches (repetitions are cut at 3 beyond their minimum; look-arounds,
+/// which are only anchors here, are skipped).
+fn sample(hir: &Hir, rng: &mut Rng, out: &mut Vec<u8>) {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => {}
+        HirKind::Literal(lit) => out.extend_from_slice(&lit.0),
+        HirKind::Class(Class::Bytes(class)) => {
+            if let Some(range) = pick_range(class.ranges().len(), rng).map(|i| class.ranges()[i]) {
+                let span = usize::from(range.end() - range.start()) + 1;
+                out.push(range.start() + rng.below(span) as u8);
+            }
+        }
+        HirKind::Class(Class::Unicode(class)) => {
+            if let Some(range) = pick_range(class.ranges().len(), rng).map(|i| class.ranges()[i]) {
+                let span = (range.end() as u32 - range.start() as u32) as usize + 1;
+                let c = char::from_u32(range.start() as u32 + rng.below(span.min(1 << 16)) as u32)
+                    .unwrap_or(range.start());
+                let mut buf = [0; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+        HirKind::Repetition(rep) => {
+            let max = rep.max.unwrap_or(rep.min + 3).min(rep.min + 3);
+            let n = rep.min + rng.below((max - rep.min) as usize + 1) as u32;
+            for _ in 0..n {
+                sample(&rep.sub, rng, out);
+            }
+        }
+        HirKind::Capture(cap) => sample(&cap.sub, rng, out),
+        HirKind::Concat(parts) => parts.iter().for_each(|p| sample(p, rng, out)),
+        HirKind::Alternation(alts) => sample(rng.pick(alts), rng, out),
+    }
+}
+
+fn pick_range(len: usize, rng: &mut Rng) -> Option<usize> {
+    (len > 0).then(|| rng.below(len))
+}
+
+/// An origin unrelated to any entry.
+fn unrelated(rng: &mut Rng) -> String {
+    let n = rng.below(100_000);
+    match rng.below(4) {
+        0 => format!("https://attacker{n}.example.net"),
+        1 => format!("https://www.site{n}.com"),
+        2 => format!("http://10.0.{}.{}:8080", n % 256, n / 256 % 256),
+        _ => format!("https://cdn{n}.other-example.org"),
+    }
+}
+
+/// A near miss of `origin` in the shape of a known bypass.
+fn near_miss(origin: &str, rng: &mut Rng) -> String {
+    let (scheme, rest) = origin.split_once("://").unwrap_or(("https", origin));
+    let host_end = if rest.starts_with('[') {
+        rest.find(']').map_or(rest.len(), |i| i + 1)
+    } else {
+        rest.find(':').unwrap_or(rest.len())
+    };
+    let (host, port) = rest.split_at(host_end);
+    let parent = host.split_once('.').map_or(host, |(_, p)| p);
+    match rng.below(16) {
+        0 => format!("{origin}.evil.com"),
+        1 => format!("{scheme}://evil{host}{port}"),
+        2 => format!("{scheme}://{parent}{port}"),
+        3 => format!("{scheme}://.{parent}{port}"),
+        4 => format!("{scheme}://{}{port}", host.to_ascii_uppercase()),
+        5 => format!("{}://{host}{port}", scheme.to_ascii_uppercase()),
+        6 => format!("{scheme}://{host}.{port}"),
+        7 => format!("http://{host}{port}"),
+        8 => format!("{scheme}://{host}:8444"),
+        9 => format!("{scheme}://evil.com#.{host}{port}"),
+        10 => format!("{scheme}://{host}{port}@evil.com"),
+        11 => format!("{origin}/"),
+        12 => format!("{scheme}://%{:02x}{}{port}", host.as_bytes()[0], &host[1..]),
+        13 => "null".into(),
+        14 => format!(" {origin}"),
+        _ => format!("{origin}munity"),
+    }
+}
+
+/// `Access-Control-Request-Headers` as a browser sends it: zero or one line.
+fn browser_headers(rng: &mut Rng) -> Vec<Vec<u8>> {
+    let mut names: Vec<String> = Vec::new();
+    for (percent, name) in [
+        (60, "content-type"),
+        (40, "authorization"),
+        (20, "x-requested-with"),
+        (25, "x-request-id"),
+        (10, "x-csrf-token"),
+    ] {
+        if rng.percent(percent) {
+            names.push(name.into());
+        }
+    }
+    if rng.percent(4) {
+        names.push(format!("x-custom-{}", rng.below(5)));
+    }
+    names.sort();
+    if names.is_empty() {
+        Vec::new()
+    } else {
+        vec![names.join(",").into_bytes()]
+    }
+}
+
+/// A hostile `Access-Control-Request-Headers`, over the engine's limits or not a list of tokens.
+fn hostile_headers(rng: &mut Rng) -> Vec<Vec<u8>> {
+    match rng.below(6) {
+        0 => vec![vec![b','; 5_000]],
+        1 => vec![vec!["x-a"; 80].join(",").into_bytes()],
+        2 => vec![b"content-type".to_vec(); 20],
+        3 => vec![vec![b'x'; 5_000]],
+        4 => vec![b"content-type,x foo".to_vec()],
+        _ => vec![b"".to_vec(), b" , ,content-type".to_vec()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policies;
+    use corsmatch::policy::{DecisionKind, Policy};
+
+    #[test]
+    fn the_mix_and_the_hit_rate_are_as_documented() {
+        let config = policies::saas();
+        let options = TraceOptions {
+            requests: 20_000,
+            ..TraceOptions::default()
+        };
+        let trace = generate(&config, &options);
+        assert_eq!(trace.requests.len(), 20_000);
+        let (pre, actual, none) = trace.mix();
+        let pct = |n: usize| n * 100 / 20_000;
+        assert!((68..=72).contains(&pct(pre)), "{pre}");
+        assert!((23..=27).contains(&pct(actual)), "{actual}");
+        assert!((4..=6).contains(&pct(none)), "{none}");
+
+        // About 90% of origins match, by the engine's own verdict.
+        let policy = Policy::new(&config).unwrap();
+        let with_origin: Vec<_> = trace
+            .requests
+            .iter()
+            .filter_map(|r| r.origin.as_deref())
+            .collect();
+        let hits = with_origin
+            .iter()
+            .filter(|o| policy.matcher().matches(o))
+            .count();
+        let hit_pct = hits * 100 / with_origin.len();
+        assert!((87..=92).contains(&hit_pct), "{hit_pct}% hits");
+
+        // Every kind of decision occurs.
+        let lines = trace.header_lines();
+        let kinds: std::collections::HashSet<DecisionKind> = trace
+            .requests(&lines)
+            .iter()
+            .map(|r| policy.evaluate(r).kind())
+            .collect();
+        assert_eq!(kinds.len(), 5, "{kinds:?}");
+
+        // Zipf-like: the hottest origin is far more frequent than the median one.
+        let mut counts = std::collections::HashMap::new();
+        for o in &with_origin {
+            *counts.entry(*o).or_insert(0usize) += 1;
+        }
+        let mut freq: Vec<usize> = counts.into_values().collect();
+        freq.sort_unstable_by(|a, b| b.cmp(a));
+        assert!(freq[0] > 20 * freq[freq.len() / 2], "{:?}", &freq[..5]);
+    }
+
+    #[test]
+    fn same_seed_same_trace_other_seed_other_trace() {
+        let config = policies::small();
+        let options = TraceOptions {
+            requests: 500,
+            ..TraceOptions::default()
+        };
+        assert_eq!(generate(&config, &options), generate(&config, &options));
+        let other = TraceOptions {
+            seed: 2,
+            ..options.clone()
+        };
+        assert_ne!(generate(&config, &options), generate(&config, &other));
+    }
+
+    #[test]
+    fn regex_samples_match_their_regex() {
+        let config = policies::regex_heavy();
+        let policy = Policy::new(&config).unwrap();
+        let (list, _) = Allowlist::parse_all(&config.origins);
+        let mut rng = Rng::new(3);
+        for entry in list.entries() {
+            let source = Source::new(&entry.pattern).unwrap();
+            for _ in 0..5 {
+                let origin = source.hit(&mut rng);
+                assert!(
+                    policy.matcher().matches(origin.as_bytes()),
+                    "{origin} from {}",
+                    entry.text
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn near_misses_are_misses() {
+        let config = policies::saas();
+        let policy = Policy::new(&config).unwrap();
+        let (list, _) = Allowlist::parse_all(&config.origins);
+        let mut rng = Rng::new(4);
+        let mut allowed = Vec::new();
+        for entry in list.entries().iter().step_by(97) {
+            let source = Source::new(&entry.pattern).unwrap();
+            for _ in 0..20 {
+                let miss = near_miss(&source.anchor(&mut rng), &mut rng);
+                if policy.matcher().matches(miss.as_bytes()) {
+                    allowed.push(miss);
+                }
+            }
+        }
+        // A near miss can only be allowed by a port wildcard (`:8444` on an entry with `:*`) or
+        // by `http://` on a loopback entry that allows both schemes.
+        assert!(
+            allowed
+                .iter()
+                .all(|o| o.ends_with(":8444") || o.starts_with("http://")),
+            "{allowed:?}"
+        );
+    }
+}

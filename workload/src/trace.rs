@@ -1,0 +1,289 @@
+//! The trace format: one request per line, fields separated by a TAB.
+//!
+//! ```text
+//! # comment lines start with '#'; blank lines are skipped
+//! METHOD<TAB>ORIGIN<TAB>ACRM[<TAB>ACRH-LINE]...
+//! OPTIONS	https://app.example.com	PUT	authorization,content-type
+//! GET	https://app.example.com	-
+//! POST	-	-
+//! ```
+//!
+//! * `METHOD` is the request method; `ORIGIN` the `Origin` header value; `ACRM` the
+//!   `Access-Control-Request-Method` value; each further field one `Access-Control-Request-Headers`
+//!   line (a request may repeat the header, and a hostile one does).
+//! * A field that is exactly `-` means the header is absent; an empty field is a header with an empty
+//!   value.
+//! * Bytes are escaped so that any header value fits on one line: `\\`, `\t`, `\n`, `\r` and `\xNN`
+//!   (two hex digits) — a literal `-` value is written `\x2d`. Values are otherwise written as they are,
+//!   since a trace must be able to hold exactly the bytes an attacker sends.
+//!
+//! [`Trace::parse`] reports the first bad line with its number; [`Trace::write`] is its inverse.
+
+use std::fmt;
+
+use corsmatch::policy::Request;
+
+/// The first line of a trace written by [`Trace::write`].
+pub const HEADER: &str = "# corsmatch trace v1: METHOD<TAB>ORIGIN<TAB>ACRM[<TAB>ACRH-LINE]...; '-' = absent; escapes \\\\ \\t \\n \\r \\xNN";
+
+/// One request of a trace: the header bytes CORS looks at, owned.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TraceRequest {
+    /// The request method.
+    pub method: Vec<u8>,
+    /// The `Origin` header, if present.
+    pub origin: Option<Vec<u8>>,
+    /// The `Access-Control-Request-Method` header, if present.
+    pub request_method: Option<Vec<u8>>,
+    /// Every `Access-Control-Request-Headers` line, in order.
+    pub request_headers: Vec<Vec<u8>>,
+}
+
+/// A sequence of requests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trace {
+    /// The requests, in order.
+    pub requests: Vec<TraceRequest>,
+}
+
+/// A trace line that could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceError {
+    /// The 1-based line number.
+    pub line: usize,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl fmt::Display for TraceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+impl std::error::Error for TraceError {}
+
+impl Trace {
+    /// Reads a trace. Line terminators are `\n` or `\r\n`.
+    pub fn parse(text: &str) -> Result<Trace, TraceError> {
+        let mut requests = Vec::new();
+        for (i, line) in text.split('\n').enumerate() {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let err = |message: String| TraceError {
+                line: i + 1,
+                message,
+            };
+            let mut fields = line.split('\t');
+            let method = unescape(fields.next().unwrap_or_default()).map_err(&err)?;
+            if method.is_empty() {
+                return Err(err("the method is empty".into()));
+            }
+            let (Some(origin), Some(acrm)) = (fields.next(), fields.next()) else {
+                return Err(err(
+                    "expected at least 3 TAB-separated fields: METHOD, ORIGIN, ACRM ('-' when absent)"
+                        .into(),
+                ));
+            };
+            let optional = |f: &str| -> Result<Option<Vec<u8>>, String> {
+                if f == "-" {
+                    Ok(None)
+                } else {
+                    unescape(f).map(Some)
+                }
+            };
+            requests.push(TraceRequest {
+                method,
+                origin: optional(origin).map_err(&err)?,
+                request_method: optional(acrm).map_err(&err)?,
+                request_headers: fields
+                    .map(unescape)
+                    .collect::<Result<_, _>>()
+                    .map_err(&err)?,
+            });
+        }
+        Ok(Trace { requests })
+    }
+
+    /// Writes the trace: [`HEADER`], then one line per request.
+    pub fn write(&self) -> String {
+        let mut out = String::with_capacity(64 * self.requests.len() + HEADER.len() + 1);
+        out.push_str(HEADER);
+        out.push('\n');
+        for r in &self.requests {
+            escape_into(&r.method, &mut out);
+            for field in [&r.origin, &r.request_method] {
+                out.push('\t');
+                match field {
+                    None => out.push('-'),
+                    Some(v) => escape_into(v, &mut out),
+                }
+            }
+            for line in &r.request_headers {
+                out.push('\t');
+                escape_into(line, &mut out);
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// How many requests are preflights (`OPTIONS` with `Origin` and `Access-Control-Request-Method`),
+    /// actual CORS requests (`Origin`, not a preflight) and requests without `Origin`.
+    pub fn mix(&self) -> (usize, usize, usize) {
+        let mut mix = (0, 0, 0);
+        for r in &self.requests {
+            match (&r.origin, &r.request_method) {
+                (None, _) => mix.2 += 1,
+                (Some(_), Some(_)) if r.method == b"OPTIONS" => mix.0 += 1,
+                _ => mix.1 += 1,
+            }
+        }
+        mix
+    }
+
+    /// The `Access-Control-Request-Headers` lines of every request as borrowed slices: the storage that
+    /// [`Trace::requests`] points into.
+    pub fn header_lines(&self) -> Vec<Vec<&[u8]>> {
+        self.requests
+            .iter()
+            .map(|r| r.request_headers.iter().map(Vec::as_slice).collect())
+            .collect()
+    }
+
+    /// The requests as [`corsmatch::policy::Request`]s, borrowing the trace and `lines` (from
+    /// [`Trace::header_lines`]), so that replaying them allocates nothing.
+    pub fn requests<'a>(&'a self, lines: &'a [Vec<&'a [u8]>]) -> Vec<Request<'a>> {
+        self.requests
+            .iter()
+            .zip(lines)
+            .map(|(r, lines)| Request {
+                method: &r.method,
+                origin: r.origin.as_deref(),
+                request_method: r.request_method.as_deref(),
+                request_headers: lines,
+                private_network: false,
+            })
+            .collect()
+    }
+}
+
+fn escape_into(bytes: &[u8], out: &mut String) {
+    if bytes == b"-" {
+        out.push_str("\\x2d");
+        return;
+    }
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\x");
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 15)] as char);
+            }
+        }
+    }
+}
+
+fn unescape(field: &str) -> Result<Vec<u8>, String> {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b != b'\\' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        match bytes.get(i + 1) {
+            Some(b'\\') => out.push(b'\\'),
+            Some(b't') => out.push(b'\t'),
+            Some(b'n') => out.push(b'\n'),
+            Some(b'r') => out.push(b'\r'),
+            Some(b'x') => {
+                let hex = bytes
+                    .get(i + 2..i + 4)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| {
+                        format!("bad escape at byte {}: \\x needs two hex digits", i + 1)
+                    })?;
+                out.push(hex);
+                i += 4;
+                continue;
+            }
+            _ => {
+                return Err(format!(
+                    "bad escape at byte {}: use \\\\, \\t, \\n, \\r or \\xNN",
+                    i + 1
+                ))
+            }
+        }
+        i += 2;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_of_every_byte_and_absent_fields() {
+        let all: Vec<u8> = (0..=255).collect();
+        let trace = Trace {
+            requests: vec![
+                TraceRequest {
+                    method: b"OPTIONS".to_vec(),
+                    origin: Some(all.clone()),
+                    request_method: Some(b"-".to_vec()),
+                    request_headers: vec![b"".to_vec(), b"a,\tb".to_vec(), all],
+                },
+                TraceRequest {
+                    method: b"GET".to_vec(),
+                    origin: None,
+                    request_method: None,
+                    request_headers: vec![],
+                },
+            ],
+        };
+        let text = trace.write();
+        assert_eq!(text.lines().count(), 3);
+        assert_eq!(Trace::parse(&text), Ok(trace.clone()));
+        assert_eq!(trace.mix(), (1, 0, 1));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        for (text, line, needle) in [
+            ("GET\thttps://a.com\n", 1, "at least 3"),
+            ("# c\n\nGET\t\\q\t-\n", 3, "bad escape"),
+            ("GET\t\\x4\t-\n", 1, "two hex digits"),
+            ("\thttps://a.com\t-\n", 1, "method is empty"),
+        ] {
+            let e = Trace::parse(text).unwrap_err();
+            assert_eq!(e.line, line, "{text:?}");
+            assert!(e.message.contains(needle), "{e}");
+        }
+        let ok = Trace::parse("GET\t\t-\r\nPOST\t-\t\\x2d\n").unwrap();
+        assert_eq!(ok.requests[0].origin.as_deref(), Some(&b""[..]));
+        assert_eq!(ok.requests[1].request_method.as_deref(), Some(&b"-"[..]));
+    }
+
+    #[test]
+    fn requests_borrow_the_trace() {
+        let trace = Trace::parse("OPTIONS\thttps://a.com\tPUT\tx-a\tx-b\n").unwrap();
+        let lines = trace.header_lines();
+        let reqs = trace.requests(&lines);
+        assert_eq!(reqs[0].request_headers, [&b"x-a"[..], b"x-b"]);
+        assert_eq!(reqs[0].origin, Some(&b"https://a.com"[..]));
+    }
+}

@@ -3,9 +3,9 @@
 //! ```text
 //! # comment lines start with '#'; blank lines are skipped
 //! METHOD<TAB>ORIGIN<TAB>ACRM[<TAB>ACRH-LINE]...
-//! OPTIONS	https://app.example.com	PUT	authorization,content-type
-//! GET	https://app.example.com	-
-//! POST	-	-
+//! OPTIONS<TAB>https://app.example.com<TAB>PUT<TAB>authorization,content-type
+//! GET<TAB>https://app.example.com<TAB>-
+//! POST<TAB>-<TAB>-
 //! ```
 //!
 //! * `METHOD` is the request method; `ORIGIN` the `Origin` header value; `ACRM` the

@@ -167,6 +167,11 @@ enum Kind {
     NoOrigin,
 }
 
+/// The labels put in front of a wildcard's base.
+const SUBDOMAIN_LABELS: [&str; 8] = [
+    "api.", "app.", "www.", "admin.", "static.", "eu.api.", "v2.app.", "a.b.c.",
+];
+
 /// How to draw origins that an entry matches.
 enum Source {
     /// `scheme://host` (exact host) or `scheme://*.base`, with a port rule.
@@ -247,9 +252,8 @@ impl Source {
             } => {
                 let mut out = format!("{scheme}://");
                 if *wildcard {
-                    out.push_str(*rng.pick(&[
-                        "api.", "app.", "www.", "admin.", "static.", "eu.api.", "v2.app.", "a.b.c.",
-                    ]));
+                    let label: &&str = rng.pick(&SUBDOMAIN_LABELS);
+                    out.push_str(label);
                     if rng.percent(30) {
                         out.push_str(&format!("shop{}.", rng.below(1000)));
                     }

@@ -5,12 +5,17 @@
 //! corsmatch explain --policy FILE --origin ORIGIN [--method M] [--header 'NAME: VALUE']... [--credentials] [--format text|json]
 //! ```
 
+mod alloc;
+mod bench;
 mod check;
 mod config;
 mod explain;
 mod workload;
 
 use std::process::ExitCode;
+
+#[global_allocator]
+static GLOBAL: alloc::Counting = alloc::Counting;
 
 const USAGE: &str = "\
 usage: corsmatch check [--policy FILE] [--allow PATTERN]... [ORIGIN]...
@@ -36,6 +41,7 @@ fn main() -> ExitCode {
         Some("check") => check::run(args.collect()),
         Some("explain") => explain::run(args.collect()),
         Some("workload") => workload::run(args.collect()),
+        Some("bench") => bench::run(args.collect()),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -34,3 +34,13 @@ fn default_trace_reads_back() {
     let trace = corsmatch_workload::default_trace();
     assert_eq!(Trace::parse(&trace.write()), Ok(trace));
 }
+
+#[test]
+fn embedded_copies_are_the_committed_files() {
+    assert_eq!(
+        Trace::parse(corsmatch_workload::embedded::DEFAULT_TRACE),
+        Ok(corsmatch_workload::default_trace())
+    );
+    let saas: PolicyConfig = toml::from_str(corsmatch_workload::embedded::SAAS_POLICY).unwrap();
+    assert_eq!(saas, policies::saas());
+}

@@ -1,0 +1,369 @@
+//! `corsmatch bench`: replays a request trace through the engine (bytes in, and through the `http`
+//! adapter) and through the naive reference, checks that they answer every request identically, and
+//! prints requests, ns per request, requests per second and allocations per request for each.
+
+use std::hint::black_box;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use corsmatch::policy::{Policy, PolicyConfig};
+use corsmatch::reference::decision::NaiveEngine;
+use corsmatch_workload::{embedded, policies, replay, Trace};
+
+use crate::alloc::allocations;
+use crate::EXIT_CONFIG;
+
+const HELP: &str = "\
+usage: corsmatch bench [--policy NAME|FILE] [--trace FILE] [--seconds S]
+
+Replays the trace through corsmatch (Policy::evaluate and every response header value), through
+corsmatch's http adapter (HeaderMap in, HeaderMap out) and through the naive reference engine;
+checks that corsmatch and the reference agree on every decision (kind, reason, status, headers);
+prints one row per engine: requests replayed, ns per request, requests per second, allocations
+per request, and the speedup over the reference.
+
+--policy   a built-in policy (small, saas, regex-heavy) or a policy file; default: saas
+--trace    a trace file (corsmatch workload trace writes one); default: the built-in trace
+           (the saas policy, 10000 requests: 70% preflights, 25% actual, 5% without Origin)
+--seconds  how long to replay through each engine, at least one pass for corsmatch; default 3
+
+Exit status: 0 when every decision agrees, 1 when any differs, 2 on a usage or input error.";
+
+struct Args {
+    policy: Option<String>,
+    trace: Option<PathBuf>,
+    seconds: f64,
+}
+
+fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Option<Args>, String> {
+    let mut out = Args {
+        policy: None,
+        trace: None,
+        seconds: 3.0,
+    };
+    let mut it = args.into_iter();
+    while let Some(arg) = it.next() {
+        let arg = arg
+            .into_string()
+            .map_err(|a| format!("argument {a:?} is not UTF-8"))?;
+        let mut value = || {
+            it.next()
+                .and_then(|v| v.into_string().ok())
+                .ok_or_else(|| format!("{arg} needs a value"))
+        };
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--policy" => out.policy = Some(value()?),
+            "--trace" => out.trace = Some(PathBuf::from(value()?)),
+            "--seconds" => {
+                let v = value()?;
+                out.seconds = v
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s <= 3600.0)
+                    .ok_or_else(|| format!("--seconds `{v}` is not a number in (0, 3600]"))?;
+            }
+            other => return Err(format!("unexpected argument `{other}`")),
+        }
+    }
+    Ok(Some(out))
+}
+
+/// One engine's row of the table.
+struct Row {
+    name: &'static str,
+    requests: u64,
+    elapsed: Duration,
+    allocations: u64,
+}
+
+impl Row {
+    fn ns_per_request(&self) -> f64 {
+        self.elapsed.as_nanos() as f64 / self.requests.max(1) as f64
+    }
+}
+
+/// Runs `corsmatch bench`.
+pub fn run(args: Vec<std::ffi::OsString>) -> ExitCode {
+    let args = match parse_args(args) {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            println!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("error: {e}\n\n{HELP}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let Some((policy_name, config)) = load_policy(args.policy.as_deref()) else {
+        return ExitCode::from(EXIT_CONFIG);
+    };
+    let started = Instant::now();
+    let policy = match Policy::new(&config) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: the policy is invalid:\n{e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let compile = started.elapsed();
+    let naive = NaiveEngine::new(&config);
+    let (trace_name, trace) = match &args.trace {
+        None => (
+            "built-in default".to_string(),
+            Trace::parse(embedded::DEFAULT_TRACE).expect("the embedded trace parses"),
+        ),
+        Some(path) => {
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: cannot read trace {}: {e}", path.display());
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            };
+            match Trace::parse(&text) {
+                Ok(t) => (path.display().to_string(), t),
+                Err(e) => {
+                    eprintln!("error: trace {}: {e}", path.display());
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            }
+        }
+    };
+    if trace.requests.is_empty() {
+        eprintln!("error: the trace holds no request");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let n = trace.requests.len();
+    let (pre, actual, none) = trace.mix();
+    println!(
+        "policy: {policy_name}: {} origins, compiled in {:.1} ms",
+        config.origins.len(),
+        compile.as_secs_f64() * 1e3
+    );
+    println!("trace:  {trace_name}: {n} requests ({pre} preflights, {actual} actual, {none} without Origin)");
+
+    let lines = trace.header_lines();
+    let requests = trace.requests(&lines);
+    let naive_requests: Vec<_> = trace.requests.iter().map(replay::naive_request).collect();
+
+    // 1. Agreement, request by request.
+    let mut progress = Progress::new("[1/4] corsmatch vs reference, every decision", n);
+    let mut disagreements = Vec::new();
+    for (i, (r, nr)) in requests.iter().zip(&naive_requests).enumerate() {
+        let (mine, theirs) = (replay::engine(&policy, r), replay::naive(&naive, nr));
+        if mine != theirs {
+            disagreements.push((i, mine, theirs));
+        }
+        progress.update(i + 1);
+    }
+    progress.done();
+
+    // 2. The engine, bytes in, every header value out.
+    let budget = Duration::from_secs_f64(args.seconds);
+    let engine_row = timed("[2/4] corsmatch", "corsmatch", budget, (n, n), |i| {
+        let d = policy.evaluate(&requests[i]);
+        for header in d.headers() {
+            black_box(header);
+        }
+        black_box(d.kind());
+    });
+
+    // 3. The http adapter: HeaderMap in, response HeaderMap out.
+    let http_requests: Vec<Option<(http::Method, http::HeaderMap)>> =
+        trace.requests.iter().map(to_http).collect();
+    let skipped = http_requests.iter().filter(|r| r.is_none()).count();
+    let http_row = timed(
+        "[3/4] corsmatch + http adapter",
+        "corsmatch + http adapter",
+        budget,
+        (n, n),
+        |i| {
+            if let Some((method, headers)) = &http_requests[i] {
+                let view = corsmatch::http::RequestView::new(method, headers);
+                let d = policy.evaluate(&view.request());
+                match corsmatch::http::preflight_response(&d) {
+                    Some(response) => {
+                        black_box(response);
+                    }
+                    None => {
+                        let mut response = http::HeaderMap::new();
+                        corsmatch::http::apply(&d, &mut response);
+                        black_box(response);
+                    }
+                }
+            }
+        },
+    );
+
+    // 4. The naive reference; it may not finish a pass within the budget.
+    let reference_row = timed(
+        "[4/4] reference",
+        "reference (naive)",
+        budget,
+        (n, 1),
+        |i| {
+            black_box(naive.decide(&naive_requests[i]));
+        },
+    );
+
+    let rows = [engine_row, http_row, reference_row];
+    let reference_ns = rows[2].ns_per_request();
+    println!();
+    println!(
+        "{:<26} {:>12} {:>12} {:>14} {:>16} {:>10}",
+        "engine", "requests", "ns/request", "requests/s", "allocs/request", "speedup"
+    );
+    for row in &rows {
+        let ns = row.ns_per_request();
+        println!(
+            "{:<26} {:>12} {:>12.1} {:>14} {:>16.2} {:>9.1}x",
+            row.name,
+            group_thousands(row.requests),
+            ns,
+            group_thousands((1e9 / ns) as u64),
+            row.allocations as f64 / row.requests.max(1) as f64,
+            reference_ns / ns,
+        );
+    }
+    if skipped > 0 {
+        println!("({skipped} requests hold bytes an http::HeaderMap refuses; the adapter row skips them)");
+    }
+    println!(
+        "decisions on which corsmatch and the reference agree: {} of {n}",
+        n - disagreements.len()
+    );
+    if disagreements.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    for (i, mine, theirs) in disagreements.iter().take(5) {
+        let mut one = Trace::default();
+        one.requests.push(trace.requests[*i].clone());
+        let line = one.write();
+        println!(
+            "request {}: {}  corsmatch: {mine:?}\n  reference: {theirs:?}",
+            i + 1,
+            line.lines().nth(1).unwrap_or_default()
+        );
+    }
+    ExitCode::from(1)
+}
+
+fn load_policy(arg: Option<&str>) -> Option<(String, PolicyConfig)> {
+    match arg {
+        None => {
+            let config = toml::from_str(embedded::SAAS_POLICY).expect("the embedded policy parses");
+            Some(("saas (built in)".into(), config))
+        }
+        Some(name) => match policies::by_name(name) {
+            Some(config) => Some((format!("{name} (built in)"), config)),
+            None => crate::config::load(Some(name.as_ref()), &[], true)
+                .ok()
+                .map(|loaded| (name.to_string(), loaded.config)),
+        },
+    }
+}
+
+/// Replays request `i % n` for `i = 0, 1, …` until `budget` has passed and at least `min_requests`
+/// are done; counts allocations over the same run.
+fn timed(
+    label: &str,
+    name: &'static str,
+    budget: Duration,
+    (n, min_requests): (usize, usize),
+    mut one: impl FnMut(usize),
+) -> Row {
+    let mut progress = Progress::new(label, budget.as_millis() as usize);
+    let allocs_before = allocations();
+    let start = Instant::now();
+    let mut done = 0usize;
+    loop {
+        // Batches of 64 keep the clock out of the measurement.
+        for _ in 0..64 {
+            one(done % n);
+            done += 1;
+        }
+        let elapsed = start.elapsed();
+        progress.update(elapsed.as_millis() as usize);
+        if elapsed >= budget && done >= min_requests {
+            progress.done();
+            return Row {
+                name,
+                requests: done as u64,
+                elapsed,
+                allocations: allocations() - allocs_before,
+            };
+        }
+    }
+}
+
+fn to_http(r: &corsmatch_workload::TraceRequest) -> Option<(http::Method, http::HeaderMap)> {
+    let method = http::Method::from_bytes(&r.method).ok()?;
+    let mut headers = http::HeaderMap::new();
+    let value = |v: &[u8]| http::HeaderValue::from_bytes(v).ok();
+    if let Some(o) = &r.origin {
+        headers.append("origin", value(o)?);
+    }
+    if let Some(m) = &r.request_method {
+        headers.append("access-control-request-method", value(m)?);
+    }
+    for line in &r.request_headers {
+        headers.append("access-control-request-headers", value(line)?);
+    }
+    Some((method, headers))
+}
+
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Progress on standard error: a line rewritten in place on a terminal, else one line per quarter.
+struct Progress {
+    label: String,
+    total: usize,
+    terminal: bool,
+    shown: usize,
+}
+
+impl Progress {
+    fn new(label: &str, total: usize) -> Progress {
+        let p = Progress {
+            label: label.to_string(),
+            total: total.max(1),
+            terminal: std::io::stderr().is_terminal(),
+            shown: usize::MAX,
+        };
+        if !p.terminal {
+            eprintln!("{label} ...");
+        }
+        p
+    }
+
+    fn update(&mut self, at: usize) {
+        let pct = (at.min(self.total) * 100 / self.total) / if self.terminal { 1 } else { 25 };
+        if pct != self.shown {
+            self.shown = pct;
+            if self.terminal {
+                eprint!("\r{} {pct:>3}%", self.label);
+                let _ = std::io::stderr().flush();
+            }
+        }
+    }
+
+    fn done(&self) {
+        if self.terminal {
+            eprintln!("\r{} done", self.label);
+        }
+    }
+}

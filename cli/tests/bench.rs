@@ -1,0 +1,107 @@
+//! `corsmatch workload` and `corsmatch bench` end to end.
+
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_corsmatch"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8(b.to_vec()).unwrap()
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("corsmatch-cli-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn workload_trace_is_deterministic_and_follows_the_seed() {
+    let args = [
+        "workload",
+        "trace",
+        "--policy",
+        "small",
+        "--requests",
+        "300",
+    ];
+    let (a, b) = (run(&args), run(&args));
+    assert_eq!(a.status.code(), Some(0), "{}", text(&a.stderr));
+    assert_eq!(a.stdout, b.stdout);
+    let body = text(&a.stdout);
+    assert!(body.starts_with("# corsmatch trace v1"));
+    assert_eq!(body.lines().count(), 301);
+    let other = run(&[&args[..], &["--seed", "9"]].concat());
+    assert_ne!(other.stdout, a.stdout);
+}
+
+#[test]
+fn bench_agrees_allocates_nothing_and_prints_the_table() {
+    let trace = temp("small.trace");
+    let out = run(&[
+        "workload",
+        "trace",
+        "--policy",
+        "small",
+        "--requests",
+        "2000",
+        "--out",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(&[
+        "bench",
+        "--policy",
+        "small",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--seconds",
+        "0.05",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("2000 requests"), "{stdout}");
+    assert!(
+        stdout.contains("decisions on which corsmatch and the reference agree: 2000 of 2000"),
+        "{stdout}"
+    );
+    let row = |name: &str| -> Vec<String> {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no row {name}: {stdout}"));
+        line[name.len()..]
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    // corsmatch: requests (digit groups), ns/request, requests/s (groups), allocs/request, speedup.
+    let engine = row("corsmatch  ");
+    assert_eq!(engine[engine.len() - 2], "0.00", "{stdout}");
+    let reference = row("reference (naive)");
+    let allocs: f64 = reference[reference.len() - 2].parse().unwrap();
+    assert!(allocs > 1.0, "the naive engine allocates: {stdout}");
+    assert!(stdout.contains("corsmatch + http adapter"), "{stdout}");
+}
+
+#[test]
+fn bench_reports_a_bad_trace_line_and_bad_arguments() {
+    let trace = temp("bad.trace");
+    std::fs::write(&trace, "GET\t-\t-\nOPTIONS\thttps://a.com\n").unwrap();
+    let out = run(&["bench", "--trace", trace.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("line 2"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&["bench", "--seconds", "-1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--seconds"));
+    let out = run(&["bench", "--policy", "no-such-policy.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,4 +1,6 @@
-//! Workload helpers shared by the corsmatch benchmarks.
+//! Workload helpers and peers shared by the corsmatch benchmarks.
+
+pub mod peers;
 
 /// `n` distinct exact origins, `https://app{i}.tenant{i % 97}.example.com`.
 pub fn exact_origins(n: usize) -> Vec<String> {

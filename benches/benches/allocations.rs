@@ -1,0 +1,223 @@
+//! Allocations per request on the `saas` trace, for corsmatch and each peer, and the memory of
+//! compiling the `saas` policy and DESIGN.md's 100 000 / 10 000 / 100 allowlist — counted by a global
+//! allocator, not timed. Run with `cargo bench -p corsmatch-benches --bench allocations`; it prints
+//! Markdown tables.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use corsmatch::policy::Policy;
+use corsmatch::reference::decision::NaiveEngine;
+use corsmatch::{Allowlist, OriginMatcher};
+use corsmatch_benches::peers::{self, PredicateMatcher, RegexSetMatcher};
+use corsmatch_benches::{exact_origins, wildcard_bases};
+use corsmatch_workload::{policies, replay};
+
+/// Counts allocations and tracks live and peak heap bytes; defers to the system allocator.
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(size: usize) {
+    let live = LIVE.fetch_add(size, Ordering::Relaxed) + size;
+    PEAK.fetch_max(live, Ordering::Relaxed);
+}
+
+// SAFETY: every method defers to `System` with the caller's arguments unchanged; the counters have
+// no effect on memory.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        grew(layout.size());
+        // SAFETY: the caller's contract for `alloc` is `System.alloc`'s.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: `ptr` came from `System` through this allocator, with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        grew(layout.size());
+        // SAFETY: as for `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        grew(new_size);
+        // SAFETY: `ptr` came from `System` through this allocator, with this layout.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made by `f`.
+fn count(f: impl FnOnce()) -> u64 {
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    f();
+    ALLOCATIONS.load(Ordering::Relaxed) - before
+}
+
+/// Builds `T` and reports the time, the allocations, the peak heap above the starting point while
+/// building, and the heap still held by the result.
+fn memory<T>(label: &str, build: impl FnOnce() -> T) {
+    let base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let start = Instant::now();
+    let mut allocations = 0;
+    let value = {
+        let mut out = None;
+        allocations += count(|| out = Some(build()));
+        out.expect("built")
+    };
+    let elapsed = start.elapsed();
+    let peak = PEAK.load(Ordering::Relaxed) - base;
+    let held = LIVE.load(Ordering::Relaxed).saturating_sub(base);
+    println!(
+        "| {label} | {:.0} ms | {allocations} | {:.1} MiB | {:.1} MiB |",
+        elapsed.as_secs_f64() * 1e3,
+        peak as f64 / (1 << 20) as f64,
+        held as f64 / (1 << 20) as f64
+    );
+    drop(black_box(value));
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing else we use.
+    let config = policies::saas();
+    let trace = corsmatch_workload::default_trace();
+    let n = trace.requests.len() as f64;
+    let policy = Policy::new(&config).expect("a valid policy");
+    let lines = trace.header_lines();
+    let requests = trace.requests(&lines);
+    let http_parts: Vec<_> = trace.requests.iter().map(peers::http_parts).collect();
+    let mut tower = peers::tower_cors(&config);
+    let list = Allowlist::parse(&config.origins).expect("a valid list");
+    let regexset = RegexSetMatcher::new(&list);
+    let predicate = PredicateMatcher::new(&list);
+    let naive = NaiveEngine::new(&config);
+    let naive_requests: Vec<_> = trace.requests.iter().map(replay::naive_request).collect();
+    let origins: Vec<&[u8]> = trace
+        .requests
+        .iter()
+        .filter_map(|r| r.origin.as_deref())
+        .collect();
+    let http_requests: Vec<_> = trace.requests.iter().map(peers::http_request).collect();
+    let http_n = http_requests.iter().flatten().count() as f64;
+
+    // Warm up lazily built state (regex caches, tower's service) outside the counted runs.
+    for o in &origins {
+        black_box(regexset.matches(o));
+        black_box(predicate.matches(o));
+    }
+    for r in trace.requests.iter().filter_map(peers::http_request) {
+        black_box(peers::call_ready(&mut tower, r));
+    }
+
+    println!(
+        "Allocations per request, `saas` policy, default trace ({} requests; {} as `http` requests):\n",
+        n, http_n
+    );
+    println!("| engine | allocations / request |");
+    println!("|---|---|");
+    let row = |name: &str, allocs: u64, per: f64| {
+        println!("| {name} | {:.2} |", allocs as f64 / per);
+    };
+    row(
+        "corsmatch (bytes in, every header value out)",
+        count(|| {
+            for r in &requests {
+                let d = policy.evaluate(r);
+                for h in d.headers() {
+                    black_box(h);
+                }
+            }
+        }),
+        n,
+    );
+    row(
+        "corsmatch + http adapter (response HeaderMap built)",
+        count(|| {
+            for (method, headers) in http_parts.iter().flatten() {
+                let view = corsmatch::http::RequestView::new(method, headers);
+                let d = policy.evaluate(&view.request());
+                match corsmatch::http::preflight_response(&d) {
+                    Some(response) => drop(black_box(response)),
+                    None => {
+                        let mut response = http::HeaderMap::new();
+                        corsmatch::http::apply(&d, &mut response);
+                        drop(black_box(response));
+                    }
+                }
+            }
+        }),
+        http_n,
+    );
+    let built: Vec<_> = http_requests.into_iter().flatten().collect();
+    row(
+        "tower-http CorsLayer (request built beforehand)",
+        count(|| {
+            for r in built {
+                drop(black_box(peers::call_ready(&mut tower, r)));
+            }
+        }),
+        http_n,
+    );
+    row(
+        "corsmatch, origin only",
+        count(|| {
+            for o in &origins {
+                black_box(policy.matcher().matches(o));
+            }
+        }),
+        origins.len() as f64,
+    );
+    row(
+        "regex::RegexSet, origin only",
+        count(|| {
+            for o in &origins {
+                black_box(regexset.matches(o));
+            }
+        }),
+        origins.len() as f64,
+    );
+    row(
+        "naive reference",
+        count(|| {
+            for r in &naive_requests {
+                black_box(naive.decide(r));
+            }
+        }),
+        n,
+    );
+
+    println!(
+        "\nCompiling (time from this single run; peak = heap high-water mark while building):\n"
+    );
+    println!("| what | time | allocations | peak heap | heap held |");
+    println!("|---|---|---|---|---|");
+    memory("`saas` policy (`Policy::new`)", || {
+        Policy::new(&config).expect("valid")
+    });
+    let mut entries = exact_origins(100_000);
+    entries.extend(
+        wildcard_bases(10_000)
+            .iter()
+            .map(|b| format!("https://*.{b}")),
+    );
+    entries
+        .extend((0..100).map(|i| format!(r"regex:^https://pr-[0-9]+\.preview{i}\.example\.dev$")));
+    memory(
+        "100 000 exact + 10 000 wildcard + 100 regex (`OriginMatcher::new`)",
+        || OriginMatcher::new(&entries).expect("valid"),
+    );
+}

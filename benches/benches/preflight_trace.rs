@@ -25,6 +25,55 @@ fn workload(name: &str) -> (corsmatch::policy::PolicyConfig, Trace) {
     (config, trace)
 }
 
+/// One preflight — exact-hit origin, `PUT`, three request headers — through corsmatch's decision
+/// (every header value), its `http` adapter, and tower-http: DESIGN.md's "full preflight decision".
+fn single(c: &mut Criterion) {
+    let config = policies::saas();
+    let policy = Policy::new(&config).expect("a valid policy");
+    let tower = peers::tower_cors(&config);
+    let request = corsmatch_workload::TraceRequest {
+        method: b"OPTIONS".to_vec(),
+        origin: Some(config.origins[4_242].clone().into_bytes()),
+        request_method: Some(b"PUT".to_vec()),
+        request_headers: vec![b"authorization,content-type,x-request-id".to_vec()],
+    };
+    let lines: [&[u8]; 1] = [&request.request_headers[0]];
+    let bytes = corsmatch::policy::Request {
+        method: b"OPTIONS",
+        origin: request.origin.as_deref(),
+        request_method: Some(b"PUT"),
+        request_headers: &lines,
+        private_network: false,
+    };
+    assert!(policy.evaluate(&bytes).is_allowed());
+    let (method, headers) = peers::http_parts(&request).expect("valid header values");
+    let mut group = c.benchmark_group("preflight_single/saas");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("corsmatch", |b| {
+        b.iter(|| {
+            let d = policy.evaluate(black_box(&bytes));
+            for header in d.headers() {
+                black_box(header);
+            }
+        })
+    });
+    group.bench_function("corsmatch_http", |b| {
+        b.iter(|| {
+            let view = corsmatch::http::RequestView::new(black_box(&method), black_box(&headers));
+            black_box(corsmatch::http::preflight_response(&policy.evaluate(&view.request())))
+        })
+    });
+    group.bench_function("tower_http", |b| {
+        let mut service = tower.clone();
+        b.iter_batched(
+            || peers::http_request(&request).expect("valid header values"),
+            |r| black_box(peers::call_ready(&mut service, r)),
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
 fn bench(c: &mut Criterion) {
     for name in ["saas", "small"] {
         let (config, trace) = workload(name);
@@ -180,6 +229,6 @@ fn replay_threads(
 criterion_group! {
     name = benches;
     config = corsmatch_benches::quick();
-    targets = bench
+    targets = single, bench
 }
 criterion_main!(benches);

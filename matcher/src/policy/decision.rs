@@ -3,7 +3,7 @@
 use core::fmt;
 
 use super::fetch::{self, names};
-use super::request_headers::{HeaderList, ListError};
+use super::request_headers::{self, Allowed, CheckError};
 use super::{Names, Policy};
 use crate::origin::{self, OriginError};
 
@@ -195,22 +195,15 @@ impl Policy {
         if !method_ok {
             return Err(DenyReason::MethodNotAllowed(method));
         }
-        let list = HeaderList::parse(req.request_headers).map_err(|e| match e {
-            ListError::TooLarge => DenyReason::HeaderListTooLarge,
-            ListError::Malformed => DenyReason::MalformedHeaderList,
+        let allowed = match &self.request_headers {
+            Names::Any => Allowed::AnyButAuthorization,
+            Names::List(list) => Allowed::List(list),
+        };
+        request_headers::check(req.request_headers, allowed).map_err(|e| match e {
+            CheckError::TooLarge => DenyReason::HeaderListTooLarge,
+            CheckError::Malformed => DenyReason::MalformedHeaderList,
+            CheckError::NotAllowed(name) => DenyReason::HeaderNotAllowed(name),
         })?;
-        for name in list.names() {
-            let ok = match &self.request_headers {
-                // Fetch §4.8: `*` never covers `Authorization` (a "CORS non-wildcard request-header name").
-                Names::Any => {
-                    !name.eq_ignore_ascii_case(fetch::NON_WILDCARD_REQUEST_HEADER.as_bytes())
-                }
-                Names::List(allowed) => allowed.iter().any(|a| a.eq_ignore_ascii_case(name)),
-            };
-            if !ok {
-                return Err(DenyReason::HeaderNotAllowed(name));
-            }
-        }
         if req.private_network && !self.private_network {
             return Err(DenyReason::PrivateNetworkNotAllowed);
         }

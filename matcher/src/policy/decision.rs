@@ -247,7 +247,7 @@ impl Policy {
         }
         let allowed = match &self.request_headers {
             Names::Any => Allowed::AnyButAuthorization,
-            Names::List(list) => Allowed::List(list),
+            Names::List(_) => Allowed::List(&self.request_header_names),
         };
         let lines = request_headers::check(req.request_headers, allowed).map_err(|e| match e {
             CheckError::TooLarge => DenyReason::HeaderListTooLarge,

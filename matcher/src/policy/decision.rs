@@ -313,6 +313,7 @@ pub struct ResponseHeaders<'p, 'r> {
 impl<'p: 'r, 'r> Iterator for ResponseHeaders<'p, 'r> {
     type Item = (&'static str, &'r [u8]);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.headers == 0 {
             return None;

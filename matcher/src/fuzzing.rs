@@ -9,7 +9,7 @@
 //! | [`origin`] | an `Origin` value | the engine's grammar and the reference's agree on accept/reject and on the parts |
 //! | [`pattern`] | an allowlist entry | no panic; an accepted entry's normalized form parses to itself; its example origins match it |
 //! | [`matcher`] | an allowlist and origins (literal, or generated) | `matches` and `find` agree with the reference |
-//! | [`request_headers`] | `Access-Control-Request-Headers` lines | the engine's reader agrees with the reference's |
+//! | [`request_headers`] | `Access-Control-Request-Headers` lines | the engine's reader agrees with the reference's, and its fused check with its reader and a search of the names |
 //! | [`decision`] | a policy and a script call (generated) | engine, naive engine and browser model agree |
 //!
 //! The structured targets decode their input with [`arbitrary::Unstructured`] into values drawn from
@@ -21,7 +21,9 @@ use arbitrary::{Result as ArbResult, Unstructured};
 
 use crate::origin::{self, Origin};
 use crate::pattern::{Allowlist, Pattern};
-use crate::policy::request_headers::{HeaderList, ListError};
+use crate::policy::request_headers::{
+    self, Allowed, AllowedNames, CheckError, HeaderList, ListError,
+};
 use crate::policy::{Policy, PolicyConfig, Request};
 use crate::reference::browser::{self, HttpRequest, HttpResponse, ScriptRequest};
 use crate::reference::decision::{parse_header_list, NaiveEngine, NaiveRequest};
@@ -332,6 +334,32 @@ pub fn request_headers(data: &[u8]) {
              policy = {{ origins = [\"https://app.example.com\"], methods = [\"PUT\"], request_headers = [\"*\"] }}\n\
              request = {{ method = \"OPTIONS\", origin = \"https://app.example.com\", acrm = \"PUT\", acrh = [{}] }}",
             acrh.join(", ")
+        );
+    }
+    // The fused reader of the decision: the same answer as the reader followed by a search.
+    let list = AllowedNames::new(&[
+        &b"content-type"[..],
+        b"x-api-key",
+        b"a",
+        b"x-requested-with",
+        b"x-a-rather-long-header-name",
+    ]);
+    for allowed in [Allowed::AnyButAuthorization, Allowed::List(&list)] {
+        let fused = request_headers::check(&lines, allowed).map(|_| ());
+        let expected = match HeaderList::parse(&lines) {
+            Err(ListError::TooLarge) => Err(CheckError::TooLarge),
+            Err(ListError::Malformed) => Err(CheckError::Malformed),
+            Ok(l) => match l.names().find(|name| match allowed {
+                Allowed::AnyButAuthorization => name.eq_ignore_ascii_case(b"authorization"),
+                Allowed::List(names) => !names.names().iter().any(|a| a.eq_ignore_ascii_case(name)),
+            }) {
+                Some(name) => Err(CheckError::NotAllowed(name)),
+                None => Ok(()),
+            },
+        };
+        assert_eq!(
+            fused, expected,
+            "fused header check disagrees on {lines:?}, {allowed:?}"
         );
     }
 }

@@ -3,7 +3,7 @@
 use core::fmt;
 
 use super::fetch::{self, names};
-use super::request_headers::{HeaderList, ListError};
+use super::request_headers::{self, Allowed, CheckError, LinesWithNames};
 use super::{Names, Policy};
 use crate::origin::{self, OriginError};
 
@@ -131,6 +131,25 @@ pub struct Decision<'p, 'r> {
     reason: Option<DenyReason<'r>>,
     policy: &'p Policy,
     request: Request<'r>,
+    /// The response headers to set ([`Header`] bits), worked out once.
+    headers: u8,
+    /// The request's `Access-Control-Request-Headers` lines that hold a name (bit `i` for line `i`),
+    /// for an allowed preflight.
+    lines: LinesWithNames,
+}
+
+/// The response headers, as bits of [`Decision::headers`], in the order they are produced.
+struct Header;
+
+impl Header {
+    const ALLOW_ORIGIN: u8 = 1 << 0;
+    const ALLOW_CREDENTIALS: u8 = 1 << 1;
+    const ALLOW_METHODS: u8 = 1 << 2;
+    const ALLOW_HEADERS: u8 = 1 << 3;
+    const MAX_AGE: u8 = 1 << 4;
+    const ALLOW_PRIVATE_NETWORK: u8 = 1 << 5;
+    const EXPOSE_HEADERS: u8 = 1 << 6;
+    const VARY: u8 = 1 << 7;
 }
 
 /// `Vary` values.
@@ -143,18 +162,47 @@ impl Policy {
     /// Decides `request`. Allocation-free; linear in the size of the request's CORS headers, which are
     /// bounded (see [`super::request_headers`]).
     pub fn evaluate<'p, 'r>(&'p self, request: &Request<'r>) -> Decision<'p, 'r> {
-        let (kind, reason) = self.decide(request);
+        let (kind, reason, lines) = self.decide(request);
+        let when = |cond: bool, header: u8| if cond { header } else { 0 };
+        let any = self.any_origin;
+        let headers = match kind {
+            DecisionKind::NotCors => when(!any, Header::VARY),
+            DecisionKind::ActualDenied | DecisionKind::PreflightDenied => Header::VARY,
+            DecisionKind::PreflightAllowed => {
+                Header::ALLOW_ORIGIN
+                    | when(self.credentials, Header::ALLOW_CREDENTIALS)
+                    | Header::ALLOW_METHODS
+                    | when(lines != 0, Header::ALLOW_HEADERS)
+                    | when(self.max_age.is_some(), Header::MAX_AGE)
+                    | when(
+                        request.private_network && self.private_network,
+                        Header::ALLOW_PRIVATE_NETWORK,
+                    )
+                    | Header::VARY
+            }
+            DecisionKind::ActualAllowed => {
+                Header::ALLOW_ORIGIN
+                    | when(self.credentials, Header::ALLOW_CREDENTIALS)
+                    | when(self.expose.is_some(), Header::EXPOSE_HEADERS)
+                    | when(!any, Header::VARY)
+            }
+        };
         Decision {
             kind,
             reason,
             policy: self,
             request: *request,
+            headers,
+            lines,
         }
     }
 
-    fn decide<'r>(&self, req: &Request<'r>) -> (DecisionKind, Option<DenyReason<'r>>) {
+    fn decide<'r>(
+        &self,
+        req: &Request<'r>,
+    ) -> (DecisionKind, Option<DenyReason<'r>>, LinesWithNames) {
         let Some(origin) = req.origin else {
-            return (DecisionKind::NotCors, None);
+            return (DecisionKind::NotCors, None, 0);
         };
         // Fetch §4.8: a preflight is an OPTIONS request with Access-Control-Request-Method.
         let preflight = req.method == b"OPTIONS" && req.request_method.is_some();
@@ -171,18 +219,20 @@ impl Policy {
                 Err(e) => DenyReason::MalformedOrigin(e),
                 Ok(_) => DenyReason::OriginNotAllowed,
             };
-            return (denied, Some(reason));
+            return (denied, Some(reason), 0);
         }
         if !preflight {
-            return (allowed, None);
+            return (allowed, None, 0);
         }
         match self.check_preflight(req) {
-            Ok(()) => (allowed, None),
-            Err(reason) => (denied, Some(reason)),
+            Ok(lines) => (allowed, None, lines),
+            Err(reason) => (denied, Some(reason), 0),
         }
     }
 
-    fn check_preflight<'r>(&self, req: &Request<'r>) -> Result<(), DenyReason<'r>> {
+    /// The checks of a preflight from an allowed origin; on success, the request-header lines that
+    /// hold a name.
+    fn check_preflight<'r>(&self, req: &Request<'r>) -> Result<LinesWithNames, DenyReason<'r>> {
         let method = req.request_method.unwrap_or_default();
         if !fetch::is_token(method) {
             return Err(DenyReason::MalformedMethod);
@@ -195,26 +245,19 @@ impl Policy {
         if !method_ok {
             return Err(DenyReason::MethodNotAllowed(method));
         }
-        let list = HeaderList::parse(req.request_headers).map_err(|e| match e {
-            ListError::TooLarge => DenyReason::HeaderListTooLarge,
-            ListError::Malformed => DenyReason::MalformedHeaderList,
+        let allowed = match &self.request_headers {
+            Names::Any => Allowed::AnyButAuthorization,
+            Names::List(_) => Allowed::List(&self.request_header_names),
+        };
+        let lines = request_headers::check(req.request_headers, allowed).map_err(|e| match e {
+            CheckError::TooLarge => DenyReason::HeaderListTooLarge,
+            CheckError::Malformed => DenyReason::MalformedHeaderList,
+            CheckError::NotAllowed(name) => DenyReason::HeaderNotAllowed(name),
         })?;
-        for name in list.names() {
-            let ok = match &self.request_headers {
-                // Fetch §4.8: `*` never covers `Authorization` (a "CORS non-wildcard request-header name").
-                Names::Any => {
-                    !name.eq_ignore_ascii_case(fetch::NON_WILDCARD_REQUEST_HEADER.as_bytes())
-                }
-                Names::List(allowed) => allowed.iter().any(|a| a.eq_ignore_ascii_case(name)),
-            };
-            if !ok {
-                return Err(DenyReason::HeaderNotAllowed(name));
-            }
-        }
         if req.private_network && !self.private_network {
             return Err(DenyReason::PrivateNetworkNotAllowed);
         }
-        Ok(())
+        Ok(lines)
     }
 }
 
@@ -251,8 +294,8 @@ impl<'p, 'r> Decision<'p, 'r> {
     pub fn headers(&self) -> ResponseHeaders<'p, 'r> {
         ResponseHeaders {
             decision: *self,
-            step: 0,
-            line: 0,
+            headers: self.headers,
+            lines: self.lines,
         }
     }
 }
@@ -261,80 +304,61 @@ impl<'p, 'r> Decision<'p, 'r> {
 #[derive(Clone, Debug)]
 pub struct ResponseHeaders<'p, 'r> {
     decision: Decision<'p, 'r>,
-    step: u8,
-    line: usize,
+    /// The headers still to produce ([`Header`] bits).
+    headers: u8,
+    /// The request-header lines still to echo.
+    lines: LinesWithNames,
 }
 
 impl<'p: 'r, 'r> Iterator for ResponseHeaders<'p, 'r> {
     type Item = (&'static str, &'r [u8]);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
+        if self.headers == 0 {
+            return None;
+        }
+        let header = self.headers & self.headers.wrapping_neg();
         let d = &self.decision;
         let p = d.policy;
         let req = &d.request;
-        let any = p.any_origin;
-        loop {
-            let step = self.step;
-            self.step += 1;
-            let item: Option<(&'static str, &'r [u8])> = match (d.kind, step) {
-                (DecisionKind::NotCors, 0) => (!any).then_some((names::VARY, VARY_ORIGIN)),
-                (DecisionKind::ActualDenied, 0) => Some((names::VARY, VARY_ORIGIN)),
-                (DecisionKind::PreflightDenied, 0) => Some((names::VARY, VARY_PREFLIGHT)),
-                (DecisionKind::PreflightAllowed | DecisionKind::ActualAllowed, 0) => {
-                    let value = if any {
-                        &b"*"[..]
-                    } else {
-                        req.origin.unwrap_or_default()
-                    };
-                    Some((names::ALLOW_ORIGIN, value))
-                }
-                (DecisionKind::PreflightAllowed | DecisionKind::ActualAllowed, 1) => p
-                    .credentials
-                    .then_some((names::ALLOW_CREDENTIALS, &b"true"[..])),
-                (DecisionKind::PreflightAllowed, 2) => {
-                    Some((names::ALLOW_METHODS, req.request_method.unwrap_or_default()))
-                }
-                (DecisionKind::PreflightAllowed, 3) => {
-                    // One header per line that holds a name; lines of empty elements are not echoed.
-                    let lines = req.request_headers;
-                    while self.line < lines.len() && !holds_name(lines[self.line]) {
-                        self.line += 1;
-                    }
-                    if self.line < lines.len() {
-                        self.step = 3; // come back for the next line
-                        self.line += 1;
-                        Some((names::ALLOW_HEADERS, lines[self.line - 1]))
-                    } else {
-                        None
-                    }
-                }
-                (DecisionKind::PreflightAllowed, 4) => {
-                    p.max_age.as_deref().map(|v| (names::MAX_AGE, v))
-                }
-                (DecisionKind::PreflightAllowed, 5) => (req.private_network && p.private_network)
-                    .then_some((names::ALLOW_PRIVATE_NETWORK, &b"true"[..])),
-                (DecisionKind::PreflightAllowed, 6) => Some((
-                    names::VARY,
-                    if any {
-                        VARY_PREFLIGHT_ANY
-                    } else {
-                        VARY_PREFLIGHT
-                    },
-                )),
-                (DecisionKind::ActualAllowed, 2) => {
-                    p.expose.as_deref().map(|v| (names::EXPOSE_HEADERS, v))
-                }
-                (DecisionKind::ActualAllowed, 3) => (!any).then_some((names::VARY, VARY_ORIGIN)),
-                _ => return None,
-            };
-            if item.is_some() {
-                return item;
+        if header == Header::ALLOW_HEADERS {
+            // One header per line that holds a name; lines of empty elements are not echoed.
+            let line = self.lines.trailing_zeros() as usize;
+            self.lines &= self.lines - 1;
+            if self.lines == 0 {
+                self.headers ^= header;
             }
+            return Some((names::ALLOW_HEADERS, req.request_headers[line]));
         }
+        self.headers ^= header;
+        Some(match header {
+            Header::ALLOW_ORIGIN => {
+                let value = if p.any_origin {
+                    &b"*"[..]
+                } else {
+                    req.origin.unwrap_or_default()
+                };
+                (names::ALLOW_ORIGIN, value)
+            }
+            Header::ALLOW_CREDENTIALS => (names::ALLOW_CREDENTIALS, &b"true"[..]),
+            Header::ALLOW_METHODS => (names::ALLOW_METHODS, req.request_method.unwrap_or_default()),
+            Header::MAX_AGE => (names::MAX_AGE, p.max_age.as_deref().unwrap_or_default()),
+            Header::ALLOW_PRIVATE_NETWORK => (names::ALLOW_PRIVATE_NETWORK, &b"true"[..]),
+            Header::EXPOSE_HEADERS => (
+                names::EXPOSE_HEADERS,
+                p.expose.as_deref().unwrap_or_default(),
+            ),
+            _ => {
+                let vary = match d.kind {
+                    DecisionKind::PreflightAllowed if p.any_origin => VARY_PREFLIGHT_ANY,
+                    DecisionKind::PreflightAllowed | DecisionKind::PreflightDenied => {
+                        VARY_PREFLIGHT
+                    }
+                    _ => VARY_ORIGIN,
+                };
+                (names::VARY, vary)
+            }
+        })
     }
-}
-
-/// Whether a (validated) header line holds at least one non-empty element.
-fn holds_name(line: &[u8]) -> bool {
-    line.iter().any(|&b| !matches!(b, b',' | b' ' | b'\t'))
 }

@@ -1,30 +1,34 @@
 //! The vocabulary of the WHATWG Fetch standard that the policy depends on: tokens, method
 //! normalization, safelisted and forbidden methods and headers, the CORS header names.
 
-/// RFC 9110 §5.6.2 `tchar`, as a table.
+/// RFC 9110 §5.6.2 `tchar`: `!#$%&'*+-.^_`|~`, digits and letters.
+pub(crate) const fn is_tchar(c: u8) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        )
+}
+
+/// [`is_tchar`], as a table.
 static TCHAR: [bool; 256] = {
     let mut t = [false; 256];
     let mut b = 0usize;
     while b < 256 {
-        let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'!' | b'#'
-                    | b'$'
-                    | b'%'
-                    | b'&'
-                    | b'\''
-                    | b'*'
-                    | b'+'
-                    | b'-'
-                    | b'.'
-                    | b'^'
-                    | b'_'
-                    | b'`'
-                    | b'|'
-                    | b'~'
-            );
+        t[b] = is_tchar(b as u8);
         b += 1;
     }
     t

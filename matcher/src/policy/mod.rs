@@ -45,6 +45,8 @@ pub struct Policy {
     credentials: bool,
     methods: Names,
     request_headers: Names,
+    /// `request_headers`, compiled for [`request_headers::check`] (empty for `Any`).
+    request_header_names: request_headers::AllowedNames,
     expose: Option<Box<[u8]>>,
     max_age: Option<Box<[u8]>>,
     private_network: bool,
@@ -300,6 +302,10 @@ impl Policy {
                 any_origin: any_origin && !config.credentials,
                 credentials: config.credentials,
                 methods,
+                request_header_names: match &request_headers {
+                    Names::List(list) => request_headers::AllowedNames::new(list),
+                    Names::Any => request_headers::AllowedNames::default(),
+                },
                 request_headers,
                 expose,
                 max_age,

@@ -60,7 +60,9 @@ fn single(c: &mut Criterion) {
     group.bench_function("corsmatch_http", |b| {
         b.iter(|| {
             let view = corsmatch::http::RequestView::new(black_box(&method), black_box(&headers));
-            black_box(corsmatch::http::preflight_response(&policy.evaluate(&view.request())))
+            black_box(corsmatch::http::preflight_response(
+                &policy.evaluate(&view.request()),
+            ))
         })
     });
     group.bench_function("tower_http", |b| {

@@ -31,7 +31,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use http::header::{HeaderMap, HeaderName, HeaderValue, VARY};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue, VARY};
 use http::{Method, Response, StatusCode};
 
 use crate::policy::fetch::names;
@@ -98,58 +98,132 @@ impl<'r> RequestView<'r> {
     }
 }
 
-const CORS_RESPONSE_HEADERS: [&str; 7] = [
-    names::ALLOW_ORIGIN,
-    names::ALLOW_CREDENTIALS,
-    names::ALLOW_METHODS,
-    names::ALLOW_HEADERS,
-    names::MAX_AGE,
-    names::ALLOW_PRIVATE_NETWORK,
-    names::EXPOSE_HEADERS,
+/// The CORS response headers that [`apply`] replaces, as `http`'s constants where it has them.
+const CORS_RESPONSE_HEADERS: [HeaderName; 7] = [
+    header::ACCESS_CONTROL_ALLOW_ORIGIN,
+    header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+    header::ACCESS_CONTROL_ALLOW_METHODS,
+    header::ACCESS_CONTROL_ALLOW_HEADERS,
+    header::ACCESS_CONTROL_MAX_AGE,
+    ALLOW_PRIVATE_NETWORK,
+    header::ACCESS_CONTROL_EXPOSE_HEADERS,
 ];
+
+/// `Access-Control-Allow-Private-Network` (not among `http`'s constants).
+const ALLOW_PRIVATE_NETWORK: HeaderName = HeaderName::from_static(names::ALLOW_PRIVATE_NETWORK);
+
+/// The `HeaderName` of a name from [`Decision::headers`], without parsing it again.
+fn header_name(name: &'static str) -> HeaderName {
+    match name {
+        names::ALLOW_ORIGIN => header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        names::ALLOW_CREDENTIALS => header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        names::ALLOW_METHODS => header::ACCESS_CONTROL_ALLOW_METHODS,
+        names::ALLOW_HEADERS => header::ACCESS_CONTROL_ALLOW_HEADERS,
+        names::MAX_AGE => header::ACCESS_CONTROL_MAX_AGE,
+        names::EXPOSE_HEADERS => header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        names::ALLOW_PRIVATE_NETWORK => ALLOW_PRIVATE_NETWORK,
+        names::VARY => VARY,
+        _ => HeaderName::from_static(name),
+    }
+}
+
+/// The `Vary` values a decision gives (any other value is still handled, by copying it).
+const VARY_ORIGIN: &str = "Origin";
+const VARY_PREFLIGHT: &str =
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
+const VARY_PREFLIGHT_ANY: &str = "Access-Control-Request-Method, Access-Control-Request-Headers";
+
+/// A `HeaderValue` for one of the constant values a decision gives, without allocating.
+fn static_value(value: &[u8]) -> Option<HeaderValue> {
+    let value = match value {
+        b"true" => "true",
+        b"*" => "*",
+        v if v == VARY_ORIGIN.as_bytes() => VARY_ORIGIN,
+        v if v == VARY_PREFLIGHT.as_bytes() => VARY_PREFLIGHT,
+        v if v == VARY_PREFLIGHT_ANY.as_bytes() => VARY_PREFLIGHT_ANY,
+        _ => return None,
+    };
+    Some(HeaderValue::from_static(value))
+}
+
+/// A `HeaderValue` for a value from a decision: a constant without allocating, anything else copied.
+/// `None` for bytes that are not a header value (the decision never gives those).
+fn copied_value(value: &[u8]) -> Option<HeaderValue> {
+    static_value(value).or_else(|| HeaderValue::from_bytes(value).ok())
+}
 
 /// Sets the decision's headers on `headers` (a response's). CORS headers already there are replaced
 /// (the decision is the authority: a denial removes them); `Vary` tokens are appended to an existing
 /// `Vary` unless it already holds them (case-insensitively) or is `*`.
 pub fn apply(decision: &Decision<'_, '_>, headers: &mut HeaderMap) {
-    if decision.kind() != DecisionKind::NotCors {
+    write(decision, headers, copied_value);
+}
+
+/// [`apply`], with `value` making each header value but `Vary`'s.
+fn write(
+    decision: &Decision<'_, '_>,
+    headers: &mut HeaderMap,
+    value: impl Fn(&[u8]) -> Option<HeaderValue>,
+) {
+    if decision.kind() != DecisionKind::NotCors && !headers.is_empty() {
         for name in CORS_RESPONSE_HEADERS {
             headers.remove(name);
         }
     }
-    for (name, value) in decision.headers() {
+    // Grow the map once, not once per header.
+    headers.reserve(decision.headers().count());
+    for (name, bytes) in decision.headers() {
         if name == names::VARY {
-            add_vary(headers, value);
+            add_vary(headers, bytes);
             continue;
         }
         // Values come from validated request headers or the policy: they are valid header values.
-        let Ok(value) = HeaderValue::from_bytes(value) else {
-            continue;
-        };
-        headers.append(HeaderName::from_static(name), value);
+        if let Some(value) = value(bytes) {
+            headers.append(header_name(name), value);
+        }
     }
 }
 
+/// Appends the `tokens` (a comma-separated list) that `headers`' `Vary` does not already hold
+/// (case-insensitively, and none when it holds `*`), joined with `, `.
 fn add_vary(headers: &mut HeaderMap, tokens: &[u8]) {
-    let has = |token: &[u8]| {
-        headers.get_all(VARY).iter().any(|v| {
-            v.as_bytes()
-                .split(|&b| b == b',')
-                .map(|t| t.trim_ascii())
-                .any(|t| t == b"*" || t.eq_ignore_ascii_case(token))
-        })
+    let value = {
+        let missing = |token: &[u8]| {
+            !headers
+                .get_all(VARY)
+                .iter()
+                .any(|v| list(v.as_bytes()).any(|t| t == b"*" || t.eq_ignore_ascii_case(token)))
+        };
+        let fresh = !headers.contains_key(VARY);
+        match static_value(tokens) {
+            // The usual case: none there yet, and the value is a constant.
+            Some(value) if fresh || list(tokens).all(missing) => value,
+            _ => {
+                let mut joined = Vec::with_capacity(tokens.len() + 2);
+                let mut any = false;
+                for token in list(tokens).filter(|t| fresh || missing(t)) {
+                    if any {
+                        joined.extend_from_slice(b", ");
+                    }
+                    joined.extend_from_slice(token);
+                    any = true;
+                }
+                if !any {
+                    return;
+                }
+                let Ok(value) = HeaderValue::from_bytes(&joined) else {
+                    return;
+                };
+                value
+            }
+        }
     };
-    let missing: Vec<&[u8]> = tokens
-        .split(|&b| b == b',')
-        .map(|t| t.trim_ascii())
-        .filter(|t| !has(t))
-        .collect();
-    if missing.is_empty() {
-        return;
-    }
-    if let Ok(value) = HeaderValue::from_bytes(&missing.join(&b", "[..])) {
-        headers.append(VARY, value);
-    }
+    headers.append(VARY, value);
+}
+
+/// The trimmed elements of a comma-separated list.
+fn list(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    bytes.split(|&b| b == b',').map(<[u8]>::trim_ascii)
 }
 
 /// The answer to a preflight: the configured status and the CORS headers when allowed, 403 with only
@@ -160,4 +234,209 @@ pub fn preflight_response(decision: &Decision<'_, '_>) -> Option<Response<()>> {
     *response.status_mut() = status;
     apply(decision, response.headers_mut());
     Some(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Policy, PolicyConfig};
+
+    fn policy(any: bool) -> Policy {
+        let origin = if any { "*" } else { "https://app.example.com" };
+        Policy::new(&PolicyConfig {
+            origins: vec![origin.into()],
+            methods: vec!["PUT".into()],
+            request_headers: vec!["content-type".into(), "x-request-id".into()],
+            expose_headers: vec!["x-request-id".into()],
+            credentials: !any,
+            max_age: Some(600),
+            private_network: true,
+            ..PolicyConfig::default()
+        })
+        .unwrap()
+    }
+
+    fn request(method: &Method, origin: &str, preflight: bool) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("origin", origin.parse().unwrap());
+        if preflight {
+            headers.insert("access-control-request-method", "PUT".parse().unwrap());
+            headers.append(
+                "access-control-request-headers",
+                "content-type".parse().unwrap(),
+            );
+            headers.append("access-control-request-headers", " , ".parse().unwrap());
+            headers.append(
+                "access-control-request-headers",
+                "X-Request-Id".parse().unwrap(),
+            );
+            headers.insert(
+                "access-control-request-private-network",
+                "true".parse().unwrap(),
+            );
+        }
+        let _ = method;
+        headers
+    }
+
+    fn vary(headers: &HeaderMap) -> Vec<&str> {
+        headers
+            .get_all(VARY)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect()
+    }
+
+    /// Every header, in a stable order, as strings.
+    fn all(headers: &HeaderMap) -> Vec<(String, String)> {
+        let mut all: Vec<_> = headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_string()))
+            .collect();
+        all.sort();
+        all
+    }
+
+    /// The response headers, straight from the decision (Vary aside).
+    fn expected(decision: &Decision<'_, '_>) -> Vec<(String, String)> {
+        let mut all: Vec<_> = decision
+            .headers()
+            .filter(|(n, _)| *n != names::VARY)
+            .map(|(n, v)| (n.to_string(), String::from_utf8(v.to_vec()).unwrap()))
+            .collect();
+        all.sort();
+        all
+    }
+
+    #[test]
+    fn fresh_map_gets_the_decision_headers() {
+        for any in [false, true] {
+            let policy = policy(any);
+            for (method, preflight) in [(Method::OPTIONS, true), (Method::GET, false)] {
+                let headers = request(&method, "https://app.example.com", preflight);
+                let view = RequestView::new(&method, &headers);
+                let decision = policy.evaluate(&view.request());
+                assert!(decision.is_allowed());
+                let mut response = HeaderMap::new();
+                apply(&decision, &mut response);
+                let mut without_vary = all(&response);
+                without_vary.retain(|(n, _)| n != "vary");
+                assert_eq!(without_vary, expected(&decision));
+                let want_vary: Vec<&str> = decision
+                    .headers()
+                    .filter(|(n, _)| *n == names::VARY)
+                    .map(|(_, v)| core::str::from_utf8(v).unwrap())
+                    .collect();
+                assert_eq!(vary(&response), want_vary);
+            }
+        }
+    }
+
+    #[test]
+    fn existing_cors_headers_are_replaced_and_removed() {
+        let policy = policy(false);
+        let stale = |h: &mut HeaderMap| {
+            h.insert(
+                "access-control-allow-origin",
+                "https://evil.example".parse().unwrap(),
+            );
+            h.append("access-control-allow-origin", "*".parse().unwrap());
+            h.insert("access-control-expose-headers", "x-secret".parse().unwrap());
+            h.insert(
+                "access-control-allow-private-network",
+                "true".parse().unwrap(),
+            );
+            h.insert("content-type", "text/plain".parse().unwrap());
+        };
+        // Allowed actual request: the stale values are replaced.
+        let headers = request(&Method::GET, "https://app.example.com", false);
+        let view = RequestView::new(&Method::GET, &headers);
+        let decision = policy.evaluate(&view.request());
+        let mut response = HeaderMap::new();
+        stale(&mut response);
+        apply(&decision, &mut response);
+        let got: Vec<_> = response
+            .get_all("access-control-allow-origin")
+            .iter()
+            .collect();
+        assert_eq!(got, ["https://app.example.com"]);
+        assert_eq!(response["access-control-expose-headers"], "x-request-id");
+        assert!(!response.contains_key("access-control-allow-private-network"));
+        assert_eq!(response["content-type"], "text/plain");
+        // Denied: they are removed, Vary stays.
+        let headers = request(&Method::GET, "https://other.example.com", false);
+        let view = RequestView::new(&Method::GET, &headers);
+        let decision = policy.evaluate(&view.request());
+        assert!(!decision.is_allowed());
+        let mut response = HeaderMap::new();
+        stale(&mut response);
+        apply(&decision, &mut response);
+        assert_eq!(
+            all(&response),
+            [
+                ("content-type".to_string(), "text/plain".to_string()),
+                ("vary".to_string(), "Origin".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn vary_is_merged() {
+        let policy = policy(false);
+        let headers = request(&Method::OPTIONS, "https://app.example.com", true);
+        let view = RequestView::new(&Method::OPTIONS, &headers);
+        let decision = policy.evaluate(&view.request());
+        assert_eq!(decision.kind(), DecisionKind::PreflightAllowed);
+        let cases: [(&[&str], &[&str]); 7] = [
+            (
+                &[],
+                &["Origin, Access-Control-Request-Method, Access-Control-Request-Headers"],
+            ),
+            (
+                &["Accept-Encoding"],
+                &[
+                    "Accept-Encoding",
+                    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+                ],
+            ),
+            (
+                &["accept-encoding, origin"],
+                &[
+                    "accept-encoding, origin",
+                    "Access-Control-Request-Method, Access-Control-Request-Headers",
+                ],
+            ),
+            (
+                &["ORIGIN", "access-control-request-headers"],
+                &[
+                    "ORIGIN",
+                    "access-control-request-headers",
+                    "Access-Control-Request-Method",
+                ],
+            ),
+            (&["x, *"], &["x, *"]),
+            (
+                &["Origin,Access-Control-Request-Method , access-control-request-headers"],
+                &["Origin,Access-Control-Request-Method , access-control-request-headers"],
+            ),
+            (
+                &[""],
+                &[
+                    "",
+                    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+                ],
+            ),
+        ];
+        for (before, after) in cases {
+            let mut response = HeaderMap::new();
+            for v in before {
+                response.append(VARY, v.parse().unwrap());
+            }
+            apply(&decision, &mut response);
+            assert_eq!(vary(&response), after, "Vary before: {before:?}");
+            // Applying again adds nothing.
+            apply(&decision, &mut response);
+            assert_eq!(vary(&response), after, "Vary before: {before:?}, twice");
+        }
+    }
 }

@@ -127,23 +127,25 @@ fn header_name(name: &'static str) -> HeaderName {
     }
 }
 
-/// The `Vary` values a decision gives (any other value is still handled, by copying it).
-const VARY_ORIGIN: &str = "Origin";
-const VARY_PREFLIGHT: &str =
-    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
-const VARY_PREFLIGHT_ANY: &str = "Access-Control-Request-Method, Access-Control-Request-Headers";
+/// The constant values a decision gives: `true`, `*` and its `Vary` values (any other value is
+/// still handled, by copying it). Statics, since `HeaderValue::from_static` checks its argument
+/// each time it runs.
+static CONSTANT_VALUES: [HeaderValue; 5] = [
+    HeaderValue::from_static("true"),
+    HeaderValue::from_static("*"),
+    HeaderValue::from_static("Origin"),
+    HeaderValue::from_static(
+        "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+    ),
+    HeaderValue::from_static("Access-Control-Request-Method, Access-Control-Request-Headers"),
+];
 
 /// A `HeaderValue` for one of the constant values a decision gives, without allocating.
 fn static_value(value: &[u8]) -> Option<HeaderValue> {
-    let value = match value {
-        b"true" => "true",
-        b"*" => "*",
-        v if v == VARY_ORIGIN.as_bytes() => VARY_ORIGIN,
-        v if v == VARY_PREFLIGHT.as_bytes() => VARY_PREFLIGHT,
-        v if v == VARY_PREFLIGHT_ANY.as_bytes() => VARY_PREFLIGHT_ANY,
-        _ => return None,
-    };
-    Some(HeaderValue::from_static(value))
+    CONSTANT_VALUES
+        .iter()
+        .find(|v| v.as_bytes() == value)
+        .cloned()
 }
 
 /// A `HeaderValue` for a value from a decision: a constant without allocating, anything else copied.

@@ -1,6 +1,8 @@
 //! Adapter for the [`http`] crate (feature `http`, on by default): read a [`Request`] from an
 //! `http::Method` and `http::HeaderMap`, apply a [`Decision`] to a response's headers, build the answer
-//! to a preflight.
+//! to a preflight — with [`apply`] and [`preflight_response`] for any decision, or with
+//! [`RequestView::apply`] and [`RequestView::preflight_response`] for a decision about the view's
+//! request, which reuse the request's header values instead of copying them.
 //!
 //! ```
 //! use corsmatch::http::{apply, preflight_response, RequestView};
@@ -20,6 +22,8 @@
 //! let response = preflight_response(&decision).expect("a preflight");
 //! assert_eq!(response.status(), 204);
 //! assert_eq!(response.headers()["access-control-allow-origin"], "https://app.example.com");
+//! // The same, with the request's own header values cloned rather than copied.
+//! assert_eq!(view.preflight_response(&decision).expect("a preflight").headers(), response.headers());
 //!
 //! // For an actual request, pass it on and apply the decision to the upstream response.
 //! let mut upstream = http::HeaderMap::new();
@@ -41,47 +45,61 @@ use crate::policy::{Decision, DecisionKind, Request};
 /// The CORS-relevant parts of an `http` request, borrowed. Holds up to one line more than the
 /// `Access-Control-Request-Headers` limit, so that a request over it is still seen to be over it,
 /// without allocating.
+///
+/// It keeps the request's `HeaderValue`s too: [`RequestView::apply`] and
+/// [`RequestView::preflight_response`] answer with clones of them (a reference count, not a copy)
+/// where the decision echoes the request.
 #[derive(Clone, Debug)]
 pub struct RequestView<'r> {
     method: &'r [u8],
-    origin: Option<&'r [u8]>,
-    request_method: Option<&'r [u8]>,
+    origin: Option<&'r HeaderValue>,
+    request_method: Option<&'r HeaderValue>,
     lines: [&'r [u8]; MAX_LINES + 1],
+    line_values: [&'r HeaderValue; MAX_LINES + 1],
     line_count: usize,
     private_network: bool,
 }
 
+/// Fills the unused slots of [`RequestView::line_values`].
+static NO_VALUE: HeaderValue = HeaderValue::from_static("");
+
+/// `Access-Control-Request-Private-Network` (not among `http`'s constants).
+const REQUEST_PRIVATE_NETWORK: HeaderName = HeaderName::from_static(names::REQUEST_PRIVATE_NETWORK);
+
 impl<'r> RequestView<'r> {
     /// Reads the view from a request's method and headers.
     pub fn new(method: &'r Method, headers: &'r HeaderMap) -> RequestView<'r> {
-        let one = |name: &str| -> Option<&'r [u8]> {
+        let one = |name: HeaderName| -> Option<&'r HeaderValue> {
             let mut all = headers.get_all(name).iter();
             let first = all.next()?;
             // Two values for a single-valued header: treat as absent-but-present garbage, which the
             // grammar rejects (an empty value is not an origin, nor a method).
             Some(if all.next().is_some() {
-                &b""[..]
+                &NO_VALUE
             } else {
-                first.as_bytes()
+                first
             })
         };
         let mut lines = [&b""[..]; MAX_LINES + 1];
+        let mut line_values = [&NO_VALUE; MAX_LINES + 1];
         let mut line_count = 0;
-        for value in headers.get_all(names::REQUEST_HEADERS).iter() {
+        for value in headers.get_all(header::ACCESS_CONTROL_REQUEST_HEADERS) {
             if line_count == lines.len() {
                 break;
             }
             lines[line_count] = value.as_bytes();
+            line_values[line_count] = value;
             line_count += 1;
         }
         RequestView {
             method: method.as_str().as_bytes(),
-            origin: one("origin"),
-            request_method: one(names::REQUEST_METHOD),
+            origin: one(header::ORIGIN),
+            request_method: one(header::ACCESS_CONTROL_REQUEST_METHOD),
             lines,
+            line_values,
             line_count,
             private_network: headers
-                .get(names::REQUEST_PRIVATE_NETWORK)
+                .get(REQUEST_PRIVATE_NETWORK)
                 .is_some_and(|v| v.as_bytes() == b"true"),
         }
     }
@@ -90,11 +108,43 @@ impl<'r> RequestView<'r> {
     pub fn request(&self) -> Request<'_> {
         Request {
             method: self.method,
-            origin: self.origin,
-            request_method: self.request_method,
+            origin: self.origin.map(HeaderValue::as_bytes),
+            request_method: self.request_method.map(HeaderValue::as_bytes),
             request_headers: &self.lines[..self.line_count],
             private_network: self.private_network,
         }
+    }
+
+    /// [`apply`], for a decision about this request: the values it echoes from the request (the
+    /// origin, the requested method and headers) are clones of the request's `HeaderValue`s rather
+    /// than copies, which saves an allocation each when the request's values share their buffer (as
+    /// `hyper`'s do). A decision about another request is applied as [`apply`] does.
+    pub fn apply(&self, decision: &Decision<'_, '_>, headers: &mut HeaderMap) {
+        write(decision, headers, |bytes| {
+            self.reused(bytes).or_else(|| copied_value(bytes))
+        });
+    }
+
+    /// [`preflight_response`], with the values echoed from the request reused as in
+    /// [`RequestView::apply`].
+    pub fn preflight_response(&self, decision: &Decision<'_, '_>) -> Option<Response<()>> {
+        respond(decision, |headers| self.apply(decision, headers))
+    }
+
+    /// The request's own `HeaderValue` whose bytes are `bytes` (the same bytes in memory, not equal
+    /// ones), cloned.
+    fn reused(&self, bytes: &[u8]) -> Option<HeaderValue> {
+        let same = |v: &&HeaderValue| core::ptr::eq(v.as_bytes(), bytes);
+        self.origin
+            .filter(same)
+            .or_else(|| self.request_method.filter(same))
+            .or_else(|| {
+                self.line_values[..self.line_count]
+                    .iter()
+                    .copied()
+                    .find(same)
+            })
+            .cloned()
     }
 }
 
@@ -231,10 +281,18 @@ fn list(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// The answer to a preflight: the configured status and the CORS headers when allowed, 403 with only
 /// `Vary` when denied. `None` when the decision is not about a preflight.
 pub fn preflight_response(decision: &Decision<'_, '_>) -> Option<Response<()>> {
+    respond(decision, |headers| apply(decision, headers))
+}
+
+/// A preflight's response, its headers set by `apply`.
+fn respond(
+    decision: &Decision<'_, '_>,
+    apply: impl FnOnce(&mut HeaderMap),
+) -> Option<Response<()>> {
     let status = StatusCode::from_u16(decision.status()?).ok()?;
     let mut response = Response::new(());
     *response.status_mut() = status;
-    apply(decision, response.headers_mut());
+    apply(response.headers_mut());
     Some(response)
 }
 
@@ -321,6 +379,21 @@ mod tests {
                 assert!(decision.is_allowed());
                 let mut response = HeaderMap::new();
                 apply(&decision, &mut response);
+                let mut reused = HeaderMap::new();
+                view.apply(&decision, &mut reused);
+                assert_eq!(all(&reused), all(&response));
+                // A view of another request with the same values: copied, not reused; same result.
+                let other = headers.clone();
+                let mut copied = HeaderMap::new();
+                RequestView::new(&method, &other).apply(&decision, &mut copied);
+                assert_eq!(all(&copied), all(&response));
+                if preflight {
+                    let a = preflight_response(&decision).unwrap();
+                    let b = view.preflight_response(&decision).unwrap();
+                    assert_eq!(a.status(), b.status());
+                    assert_eq!(all(a.headers()), all(&response));
+                    assert_eq!(all(b.headers()), all(&response));
+                }
                 let mut without_vary = all(&response);
                 without_vary.retain(|(n, _)| n != "vary");
                 assert_eq!(without_vary, expected(&decision));
@@ -434,8 +507,11 @@ mod tests {
             for v in before {
                 response.append(VARY, v.parse().unwrap());
             }
+            let mut reused = response.clone();
             apply(&decision, &mut response);
+            view.apply(&decision, &mut reused);
             assert_eq!(vary(&response), after, "Vary before: {before:?}");
+            assert_eq!(all(&reused), all(&response));
             // Applying again adds nothing.
             apply(&decision, &mut response);
             assert_eq!(vary(&response), after, "Vary before: {before:?}, twice");

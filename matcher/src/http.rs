@@ -1,6 +1,8 @@
 //! Adapter for the [`http`] crate (feature `http`, on by default): read a [`Request`] from an
 //! `http::Method` and `http::HeaderMap`, apply a [`Decision`] to a response's headers, build the answer
-//! to a preflight.
+//! to a preflight — with [`apply`] and [`preflight_response`] for any decision, or with
+//! [`RequestView::apply`] and [`RequestView::preflight_response`] for a decision about the view's
+//! request, which reuse the request's header values instead of copying them.
 //!
 //! ```
 //! use corsmatch::http::{apply, preflight_response, RequestView};
@@ -20,6 +22,8 @@
 //! let response = preflight_response(&decision).expect("a preflight");
 //! assert_eq!(response.status(), 204);
 //! assert_eq!(response.headers()["access-control-allow-origin"], "https://app.example.com");
+//! // The same, with the request's own header values cloned rather than copied.
+//! assert_eq!(view.preflight_response(&decision).expect("a preflight").headers(), response.headers());
 //!
 //! // For an actual request, pass it on and apply the decision to the upstream response.
 //! let mut upstream = http::HeaderMap::new();
@@ -31,7 +35,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use http::header::{HeaderMap, HeaderName, HeaderValue, VARY};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue, VARY};
 use http::{Method, Response, StatusCode};
 
 use crate::policy::fetch::names;
@@ -41,47 +45,61 @@ use crate::policy::{Decision, DecisionKind, Request};
 /// The CORS-relevant parts of an `http` request, borrowed. Holds up to one line more than the
 /// `Access-Control-Request-Headers` limit, so that a request over it is still seen to be over it,
 /// without allocating.
+///
+/// It keeps the request's `HeaderValue`s too: [`RequestView::apply`] and
+/// [`RequestView::preflight_response`] answer with clones of them (a reference count, not a copy)
+/// where the decision echoes the request.
 #[derive(Clone, Debug)]
 pub struct RequestView<'r> {
     method: &'r [u8],
-    origin: Option<&'r [u8]>,
-    request_method: Option<&'r [u8]>,
+    origin: Option<&'r HeaderValue>,
+    request_method: Option<&'r HeaderValue>,
     lines: [&'r [u8]; MAX_LINES + 1],
+    line_values: [&'r HeaderValue; MAX_LINES + 1],
     line_count: usize,
     private_network: bool,
 }
 
+/// Fills the unused slots of [`RequestView::line_values`].
+static NO_VALUE: HeaderValue = HeaderValue::from_static("");
+
+/// `Access-Control-Request-Private-Network` (not among `http`'s constants).
+const REQUEST_PRIVATE_NETWORK: HeaderName = HeaderName::from_static(names::REQUEST_PRIVATE_NETWORK);
+
 impl<'r> RequestView<'r> {
     /// Reads the view from a request's method and headers.
     pub fn new(method: &'r Method, headers: &'r HeaderMap) -> RequestView<'r> {
-        let one = |name: &str| -> Option<&'r [u8]> {
+        let one = |name: HeaderName| -> Option<&'r HeaderValue> {
             let mut all = headers.get_all(name).iter();
             let first = all.next()?;
             // Two values for a single-valued header: treat as absent-but-present garbage, which the
             // grammar rejects (an empty value is not an origin, nor a method).
             Some(if all.next().is_some() {
-                &b""[..]
+                &NO_VALUE
             } else {
-                first.as_bytes()
+                first
             })
         };
         let mut lines = [&b""[..]; MAX_LINES + 1];
+        let mut line_values = [&NO_VALUE; MAX_LINES + 1];
         let mut line_count = 0;
-        for value in headers.get_all(names::REQUEST_HEADERS).iter() {
+        for value in headers.get_all(header::ACCESS_CONTROL_REQUEST_HEADERS) {
             if line_count == lines.len() {
                 break;
             }
             lines[line_count] = value.as_bytes();
+            line_values[line_count] = value;
             line_count += 1;
         }
         RequestView {
             method: method.as_str().as_bytes(),
-            origin: one("origin"),
-            request_method: one(names::REQUEST_METHOD),
+            origin: one(header::ORIGIN),
+            request_method: one(header::ACCESS_CONTROL_REQUEST_METHOD),
             lines,
+            line_values,
             line_count,
             private_network: headers
-                .get(names::REQUEST_PRIVATE_NETWORK)
+                .get(REQUEST_PRIVATE_NETWORK)
                 .is_some_and(|v| v.as_bytes() == b"true"),
         }
     }
@@ -90,74 +108,413 @@ impl<'r> RequestView<'r> {
     pub fn request(&self) -> Request<'_> {
         Request {
             method: self.method,
-            origin: self.origin,
-            request_method: self.request_method,
+            origin: self.origin.map(HeaderValue::as_bytes),
+            request_method: self.request_method.map(HeaderValue::as_bytes),
             request_headers: &self.lines[..self.line_count],
             private_network: self.private_network,
         }
     }
+
+    /// [`apply`], for a decision about this request: the values it echoes from the request (the
+    /// origin, the requested method and headers) are clones of the request's `HeaderValue`s rather
+    /// than copies, which saves an allocation each when the request's values share their buffer (as
+    /// `hyper`'s do). A decision about another request is applied as [`apply`] does.
+    pub fn apply(&self, decision: &Decision<'_, '_>, headers: &mut HeaderMap) {
+        write(decision, headers, |bytes| {
+            self.reused(bytes).or_else(|| copied_value(bytes))
+        });
+    }
+
+    /// [`preflight_response`], with the values echoed from the request reused as in
+    /// [`RequestView::apply`].
+    pub fn preflight_response(&self, decision: &Decision<'_, '_>) -> Option<Response<()>> {
+        respond(decision, |headers| self.apply(decision, headers))
+    }
+
+    /// The request's own `HeaderValue` whose bytes are `bytes` (the same bytes in memory, not equal
+    /// ones), cloned.
+    fn reused(&self, bytes: &[u8]) -> Option<HeaderValue> {
+        let same = |v: &&HeaderValue| core::ptr::eq(v.as_bytes(), bytes);
+        self.origin
+            .filter(same)
+            .or_else(|| self.request_method.filter(same))
+            .or_else(|| {
+                self.line_values[..self.line_count]
+                    .iter()
+                    .copied()
+                    .find(same)
+            })
+            .cloned()
+    }
 }
 
-const CORS_RESPONSE_HEADERS: [&str; 7] = [
-    names::ALLOW_ORIGIN,
-    names::ALLOW_CREDENTIALS,
-    names::ALLOW_METHODS,
-    names::ALLOW_HEADERS,
-    names::MAX_AGE,
-    names::ALLOW_PRIVATE_NETWORK,
-    names::EXPOSE_HEADERS,
+/// The CORS response headers that [`apply`] replaces, as `http`'s constants where it has them.
+const CORS_RESPONSE_HEADERS: [HeaderName; 7] = [
+    header::ACCESS_CONTROL_ALLOW_ORIGIN,
+    header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+    header::ACCESS_CONTROL_ALLOW_METHODS,
+    header::ACCESS_CONTROL_ALLOW_HEADERS,
+    header::ACCESS_CONTROL_MAX_AGE,
+    ALLOW_PRIVATE_NETWORK,
+    header::ACCESS_CONTROL_EXPOSE_HEADERS,
 ];
+
+/// `Access-Control-Allow-Private-Network` (not among `http`'s constants).
+const ALLOW_PRIVATE_NETWORK: HeaderName = HeaderName::from_static(names::ALLOW_PRIVATE_NETWORK);
+
+/// The `HeaderName` of a name from [`Decision::headers`], without parsing it again.
+fn header_name(name: &'static str) -> HeaderName {
+    match name {
+        names::ALLOW_ORIGIN => header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        names::ALLOW_CREDENTIALS => header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        names::ALLOW_METHODS => header::ACCESS_CONTROL_ALLOW_METHODS,
+        names::ALLOW_HEADERS => header::ACCESS_CONTROL_ALLOW_HEADERS,
+        names::MAX_AGE => header::ACCESS_CONTROL_MAX_AGE,
+        names::EXPOSE_HEADERS => header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        names::ALLOW_PRIVATE_NETWORK => ALLOW_PRIVATE_NETWORK,
+        names::VARY => VARY,
+        _ => HeaderName::from_static(name),
+    }
+}
+
+/// The constant values a decision gives: `true`, `*` and its `Vary` values (any other value is
+/// still handled, by copying it). Statics, since `HeaderValue::from_static` checks its argument
+/// each time it runs.
+static CONSTANT_VALUES: [HeaderValue; 5] = [
+    HeaderValue::from_static("true"),
+    HeaderValue::from_static("*"),
+    HeaderValue::from_static("Origin"),
+    HeaderValue::from_static(
+        "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+    ),
+    HeaderValue::from_static("Access-Control-Request-Method, Access-Control-Request-Headers"),
+];
+
+/// A `HeaderValue` for one of the constant values a decision gives, without allocating.
+fn static_value(value: &[u8]) -> Option<HeaderValue> {
+    CONSTANT_VALUES
+        .iter()
+        .find(|v| v.as_bytes() == value)
+        .cloned()
+}
+
+/// A `HeaderValue` for a value from a decision: a constant without allocating, anything else copied.
+/// `None` for bytes that are not a header value (the decision never gives those).
+fn copied_value(value: &[u8]) -> Option<HeaderValue> {
+    static_value(value).or_else(|| HeaderValue::from_bytes(value).ok())
+}
 
 /// Sets the decision's headers on `headers` (a response's). CORS headers already there are replaced
 /// (the decision is the authority: a denial removes them); `Vary` tokens are appended to an existing
 /// `Vary` unless it already holds them (case-insensitively) or is `*`.
 pub fn apply(decision: &Decision<'_, '_>, headers: &mut HeaderMap) {
-    if decision.kind() != DecisionKind::NotCors {
+    write(decision, headers, copied_value);
+}
+
+/// [`apply`], with `value` making each header value but `Vary`'s.
+fn write(
+    decision: &Decision<'_, '_>,
+    headers: &mut HeaderMap,
+    value: impl Fn(&[u8]) -> Option<HeaderValue>,
+) {
+    if decision.kind() != DecisionKind::NotCors && !headers.is_empty() {
         for name in CORS_RESPONSE_HEADERS {
             headers.remove(name);
         }
     }
-    for (name, value) in decision.headers() {
+    // Grow the map once, not once per header.
+    headers.reserve(decision.headers().count());
+    for (name, bytes) in decision.headers() {
         if name == names::VARY {
-            add_vary(headers, value);
+            add_vary(headers, bytes);
             continue;
         }
         // Values come from validated request headers or the policy: they are valid header values.
-        let Ok(value) = HeaderValue::from_bytes(value) else {
-            continue;
-        };
-        headers.append(HeaderName::from_static(name), value);
+        if let Some(value) = value(bytes) {
+            headers.append(header_name(name), value);
+        }
     }
 }
 
+/// Appends the `tokens` (a comma-separated list) that `headers`' `Vary` does not already hold
+/// (case-insensitively, and none when it holds `*`), joined with `, `.
 fn add_vary(headers: &mut HeaderMap, tokens: &[u8]) {
-    let has = |token: &[u8]| {
-        headers.get_all(VARY).iter().any(|v| {
-            v.as_bytes()
-                .split(|&b| b == b',')
-                .map(|t| t.trim_ascii())
-                .any(|t| t == b"*" || t.eq_ignore_ascii_case(token))
-        })
+    let value = {
+        let missing = |token: &[u8]| {
+            !headers
+                .get_all(VARY)
+                .iter()
+                .any(|v| list(v.as_bytes()).any(|t| t == b"*" || t.eq_ignore_ascii_case(token)))
+        };
+        let fresh = !headers.contains_key(VARY);
+        match static_value(tokens) {
+            // The usual case: none there yet, and the value is a constant.
+            Some(value) if fresh || list(tokens).all(missing) => value,
+            _ => {
+                let mut joined = Vec::with_capacity(tokens.len() + 2);
+                let mut any = false;
+                for token in list(tokens).filter(|t| fresh || missing(t)) {
+                    if any {
+                        joined.extend_from_slice(b", ");
+                    }
+                    joined.extend_from_slice(token);
+                    any = true;
+                }
+                if !any {
+                    return;
+                }
+                let Ok(value) = HeaderValue::from_bytes(&joined) else {
+                    return;
+                };
+                value
+            }
+        }
     };
-    let missing: Vec<&[u8]> = tokens
-        .split(|&b| b == b',')
-        .map(|t| t.trim_ascii())
-        .filter(|t| !has(t))
-        .collect();
-    if missing.is_empty() {
-        return;
-    }
-    if let Ok(value) = HeaderValue::from_bytes(&missing.join(&b", "[..])) {
-        headers.append(VARY, value);
-    }
+    headers.append(VARY, value);
+}
+
+/// The trimmed elements of a comma-separated list.
+fn list(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    bytes.split(|&b| b == b',').map(<[u8]>::trim_ascii)
 }
 
 /// The answer to a preflight: the configured status and the CORS headers when allowed, 403 with only
 /// `Vary` when denied. `None` when the decision is not about a preflight.
 pub fn preflight_response(decision: &Decision<'_, '_>) -> Option<Response<()>> {
+    respond(decision, |headers| apply(decision, headers))
+}
+
+/// A preflight's response, its headers set by `apply`.
+fn respond(
+    decision: &Decision<'_, '_>,
+    apply: impl FnOnce(&mut HeaderMap),
+) -> Option<Response<()>> {
     let status = StatusCode::from_u16(decision.status()?).ok()?;
     let mut response = Response::new(());
     *response.status_mut() = status;
-    apply(decision, response.headers_mut());
+    apply(response.headers_mut());
     Some(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Policy, PolicyConfig};
+
+    fn policy(any: bool) -> Policy {
+        let origin = if any { "*" } else { "https://app.example.com" };
+        Policy::new(&PolicyConfig {
+            origins: vec![origin.into()],
+            methods: vec!["PUT".into()],
+            request_headers: vec!["content-type".into(), "x-request-id".into()],
+            expose_headers: vec!["x-request-id".into()],
+            credentials: !any,
+            max_age: Some(600),
+            private_network: true,
+            ..PolicyConfig::default()
+        })
+        .unwrap()
+    }
+
+    fn request(method: &Method, origin: &str, preflight: bool) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("origin", origin.parse().unwrap());
+        if preflight {
+            headers.insert("access-control-request-method", "PUT".parse().unwrap());
+            headers.append(
+                "access-control-request-headers",
+                "content-type".parse().unwrap(),
+            );
+            headers.append("access-control-request-headers", " , ".parse().unwrap());
+            headers.append(
+                "access-control-request-headers",
+                "X-Request-Id".parse().unwrap(),
+            );
+            headers.insert(
+                "access-control-request-private-network",
+                "true".parse().unwrap(),
+            );
+        }
+        let _ = method;
+        headers
+    }
+
+    fn vary(headers: &HeaderMap) -> Vec<&str> {
+        headers
+            .get_all(VARY)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect()
+    }
+
+    /// Every header, in a stable order, as strings.
+    fn all(headers: &HeaderMap) -> Vec<(String, String)> {
+        let mut all: Vec<_> = headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_string()))
+            .collect();
+        all.sort();
+        all
+    }
+
+    /// The response headers, straight from the decision (Vary aside).
+    fn expected(decision: &Decision<'_, '_>) -> Vec<(String, String)> {
+        let mut all: Vec<_> = decision
+            .headers()
+            .filter(|(n, _)| *n != names::VARY)
+            .map(|(n, v)| (n.to_string(), String::from_utf8(v.to_vec()).unwrap()))
+            .collect();
+        all.sort();
+        all
+    }
+
+    #[test]
+    fn fresh_map_gets_the_decision_headers() {
+        for any in [false, true] {
+            let policy = policy(any);
+            for (method, preflight) in [(Method::OPTIONS, true), (Method::GET, false)] {
+                let headers = request(&method, "https://app.example.com", preflight);
+                let view = RequestView::new(&method, &headers);
+                let decision = policy.evaluate(&view.request());
+                assert!(decision.is_allowed());
+                let mut response = HeaderMap::new();
+                apply(&decision, &mut response);
+                let mut reused = HeaderMap::new();
+                view.apply(&decision, &mut reused);
+                assert_eq!(all(&reused), all(&response));
+                // A view of another request with the same values: copied, not reused; same result.
+                let other = headers.clone();
+                let mut copied = HeaderMap::new();
+                RequestView::new(&method, &other).apply(&decision, &mut copied);
+                assert_eq!(all(&copied), all(&response));
+                if preflight {
+                    let a = preflight_response(&decision).unwrap();
+                    let b = view.preflight_response(&decision).unwrap();
+                    assert_eq!(a.status(), b.status());
+                    assert_eq!(all(a.headers()), all(&response));
+                    assert_eq!(all(b.headers()), all(&response));
+                }
+                let mut without_vary = all(&response);
+                without_vary.retain(|(n, _)| n != "vary");
+                assert_eq!(without_vary, expected(&decision));
+                let want_vary: Vec<&str> = decision
+                    .headers()
+                    .filter(|(n, _)| *n == names::VARY)
+                    .map(|(_, v)| core::str::from_utf8(v).unwrap())
+                    .collect();
+                assert_eq!(vary(&response), want_vary);
+            }
+        }
+    }
+
+    #[test]
+    fn existing_cors_headers_are_replaced_and_removed() {
+        let policy = policy(false);
+        let stale = |h: &mut HeaderMap| {
+            h.insert(
+                "access-control-allow-origin",
+                "https://evil.example".parse().unwrap(),
+            );
+            h.append("access-control-allow-origin", "*".parse().unwrap());
+            h.insert("access-control-expose-headers", "x-secret".parse().unwrap());
+            h.insert(
+                "access-control-allow-private-network",
+                "true".parse().unwrap(),
+            );
+            h.insert("content-type", "text/plain".parse().unwrap());
+        };
+        // Allowed actual request: the stale values are replaced.
+        let headers = request(&Method::GET, "https://app.example.com", false);
+        let view = RequestView::new(&Method::GET, &headers);
+        let decision = policy.evaluate(&view.request());
+        let mut response = HeaderMap::new();
+        stale(&mut response);
+        apply(&decision, &mut response);
+        let got: Vec<_> = response
+            .get_all("access-control-allow-origin")
+            .iter()
+            .collect();
+        assert_eq!(got, ["https://app.example.com"]);
+        assert_eq!(response["access-control-expose-headers"], "x-request-id");
+        assert!(!response.contains_key("access-control-allow-private-network"));
+        assert_eq!(response["content-type"], "text/plain");
+        // Denied: they are removed, Vary stays.
+        let headers = request(&Method::GET, "https://other.example.com", false);
+        let view = RequestView::new(&Method::GET, &headers);
+        let decision = policy.evaluate(&view.request());
+        assert!(!decision.is_allowed());
+        let mut response = HeaderMap::new();
+        stale(&mut response);
+        apply(&decision, &mut response);
+        assert_eq!(
+            all(&response),
+            [
+                ("content-type".to_string(), "text/plain".to_string()),
+                ("vary".to_string(), "Origin".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn vary_is_merged() {
+        let policy = policy(false);
+        let headers = request(&Method::OPTIONS, "https://app.example.com", true);
+        let view = RequestView::new(&Method::OPTIONS, &headers);
+        let decision = policy.evaluate(&view.request());
+        assert_eq!(decision.kind(), DecisionKind::PreflightAllowed);
+        let cases: [(&[&str], &[&str]); 7] = [
+            (
+                &[],
+                &["Origin, Access-Control-Request-Method, Access-Control-Request-Headers"],
+            ),
+            (
+                &["Accept-Encoding"],
+                &[
+                    "Accept-Encoding",
+                    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+                ],
+            ),
+            (
+                &["accept-encoding, origin"],
+                &[
+                    "accept-encoding, origin",
+                    "Access-Control-Request-Method, Access-Control-Request-Headers",
+                ],
+            ),
+            (
+                &["ORIGIN", "access-control-request-headers"],
+                &[
+                    "ORIGIN",
+                    "access-control-request-headers",
+                    "Access-Control-Request-Method",
+                ],
+            ),
+            (&["x, *"], &["x, *"]),
+            (
+                &["Origin,Access-Control-Request-Method , access-control-request-headers"],
+                &["Origin,Access-Control-Request-Method , access-control-request-headers"],
+            ),
+            (
+                &[""],
+                &[
+                    "",
+                    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+                ],
+            ),
+        ];
+        for (before, after) in cases {
+            let mut response = HeaderMap::new();
+            for v in before {
+                response.append(VARY, v.parse().unwrap());
+            }
+            let mut reused = response.clone();
+            apply(&decision, &mut response);
+            view.apply(&decision, &mut reused);
+            assert_eq!(vary(&response), after, "Vary before: {before:?}");
+            assert_eq!(all(&reused), all(&response));
+            // Applying again adds nothing.
+            apply(&decision, &mut response);
+            assert_eq!(vary(&response), after, "Vary before: {before:?}, twice");
+        }
+    }
 }

@@ -73,7 +73,7 @@ fn engine(policy: &Policy, r: &Req) -> Outcome {
     )
 }
 
-/// The same request through the `http` adapter.
+/// The same request through the `http` adapter (`apply`, and `RequestView::apply`, which must agree).
 fn adapter(policy: &Policy, r: &Req) -> Option<Outcome> {
     let method = http::Method::from_bytes(r.method.as_bytes()).ok()?;
     let mut headers = http::HeaderMap::new();
@@ -94,6 +94,10 @@ fn adapter(policy: &Policy, r: &Req) -> Option<Outcome> {
     let d = policy.evaluate(&view.request());
     let mut response = http::HeaderMap::new();
     corsmatch::http::apply(&d, &mut response);
+    // Reusing the request's values gives the same headers.
+    let mut reused = http::HeaderMap::new();
+    view.apply(&d, &mut reused);
+    assert_eq!(reused, response, "RequestView::apply and apply differ");
     let headers = response
         .iter()
         .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))

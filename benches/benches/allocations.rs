@@ -150,11 +150,11 @@ fn main() {
             for (method, headers) in http_parts.iter().flatten() {
                 let view = corsmatch::http::RequestView::new(method, headers);
                 let d = policy.evaluate(&view.request());
-                match corsmatch::http::preflight_response(&d) {
+                match view.preflight_response(&d) {
                     Some(response) => drop(black_box(response)),
                     None => {
                         let mut response = http::HeaderMap::new();
-                        corsmatch::http::apply(&d, &mut response);
+                        view.apply(&d, &mut response);
                         drop(black_box(response));
                     }
                 }

@@ -185,13 +185,13 @@ pub fn run(args: Vec<std::ffi::OsString>) -> ExitCode {
             if let Some((method, headers)) = &http_requests[i] {
                 let view = corsmatch::http::RequestView::new(method, headers);
                 let d = policy.evaluate(&view.request());
-                match corsmatch::http::preflight_response(&d) {
+                match view.preflight_response(&d) {
                     Some(response) => {
                         black_box(response);
                     }
                     None => {
                         let mut response = http::HeaderMap::new();
-                        corsmatch::http::apply(&d, &mut response);
+                        view.apply(&d, &mut response);
                         black_box(response);
                     }
                 }

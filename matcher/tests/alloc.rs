@@ -9,7 +9,7 @@ use corsmatch::OriginMatcher;
 
 mod common;
 
-use common::ALLOCATIONS;
+use common::allocations_in;
 
 #[global_allocator]
 static GLOBAL: common::Counting = common::Counting;
@@ -61,26 +61,31 @@ fn matches_and_find_allocate_nothing() {
     let done = Arc::new(Barrier::new(THREADS + 1));
     let hits = Arc::new(AtomicU64::new(0));
     let wrong = Arc::new(AtomicU64::new(0));
+    let allocations = Arc::new(AtomicU64::new(0));
     let handles: Vec<_> = (0..THREADS)
         .map(|_| {
-            let (m, start, done, hits, wrong) = (
+            let (m, start, done, hits, wrong, allocations) = (
                 matcher.clone(),
                 start.clone(),
                 done.clone(),
                 hits.clone(),
                 wrong.clone(),
+                allocations.clone(),
             );
             std::thread::spawn(move || {
                 start.wait();
                 let (mut h, mut w) = (0u64, 0u64);
-                for _ in 0..ROUNDS {
-                    for &(origin, rule) in origins {
-                        let matched = m.matches(black_box(origin));
-                        let found = m.find(black_box(origin)).map(|r| r.index());
-                        h += u64::from(matched) + u64::from(found.is_some());
-                        w += u64::from(matched != rule.is_some() || found != rule);
+                let n = allocations_in(|| {
+                    for _ in 0..ROUNDS {
+                        for &(origin, rule) in origins {
+                            let matched = m.matches(black_box(origin));
+                            let found = m.find(black_box(origin)).map(|r| r.index());
+                            h += u64::from(matched) + u64::from(found.is_some());
+                            w += u64::from(matched != rule.is_some() || found != rule);
+                        }
                     }
-                }
+                });
+                allocations.fetch_add(n, Ordering::Relaxed);
                 hits.fetch_add(h, Ordering::Relaxed);
                 wrong.fetch_add(w, Ordering::Relaxed);
                 done.wait();
@@ -89,9 +94,7 @@ fn matches_and_find_allocate_nothing() {
         .collect();
 
     start.wait();
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
     done.wait();
-    let after = ALLOCATIONS.load(Ordering::SeqCst);
     for h in handles {
         h.join().unwrap();
     }
@@ -103,10 +106,9 @@ fn matches_and_find_allocate_nothing() {
         hits.load(Ordering::Relaxed) as usize,
         expected_hits * THREADS
     );
+    let allocations = allocations.load(Ordering::Relaxed);
     assert_eq!(
-        after - before,
-        0,
-        "{} allocations during {calls} calls",
-        after - before
+        allocations, 0,
+        "{allocations} allocations during {calls} calls"
     );
 }

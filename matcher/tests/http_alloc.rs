@@ -2,7 +2,6 @@
 #![cfg(feature = "http")]
 
 use std::hint::black_box;
-use std::sync::atomic::Ordering;
 
 use corsmatch::http::{apply, preflight_response, RequestView};
 use corsmatch::policy::{Policy, PolicyConfig};
@@ -10,7 +9,7 @@ use http::{HeaderMap, HeaderValue, Method};
 
 mod common;
 
-use common::ALLOCATIONS;
+use common::allocations_in;
 
 #[global_allocator]
 static GLOBAL: common::Counting = common::Counting;
@@ -61,11 +60,11 @@ fn request(method: &str, acrm: Option<&str>, private_network: bool) -> (Method, 
 /// server's already are).
 fn count(f: impl Fn()) -> u64 {
     f();
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
-    for _ in 0..100 {
-        f();
-    }
-    (ALLOCATIONS.load(Ordering::SeqCst) - before) / 100
+    allocations_in(|| {
+        for _ in 0..100 {
+            f();
+        }
+    }) / 100
 }
 
 /// The response `HeaderMap`'s two buffers, one per value copied from the request or the policy; with

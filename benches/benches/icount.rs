@@ -1,0 +1,282 @@
+//! Instruction counts of the hot paths, measured with gungraun under valgrind's callgrind: the
+//! input of the regression gate `benches/icount.sh` (see `src/bin/icount_gate.rs`).
+//!
+//! Wall-clock benches (`origin_match.rs`) swing by ±20% on the shared CI machine, so they cannot
+//! gate a change. The number of instructions a call executes is the same in every run of the same
+//! build, so a rise of more than a few percent is a change of the code (or of the compiler). The
+//! benchmark ids: `matches/{exact,wildcard,regex}_{hit,miss}`, `OriginMatcher::matches` on
+//! `LOOKUPS` (64) distinct origins of one kind, against an allowlist of 1 000 exact origins, 100
+//! subdomain wildcards, `http://localhost:*` and two regexes (as `origin_match.rs` builds for
+//! n = 1 000); `preflight/allowed`, one full preflight decision and the iteration over its response
+//! headers; and `preflight/hostile_request_headers`, one preflight whose
+//! `Access-Control-Request-Headers` line is 1 MiB of commas, which must be refused after looking
+//! at the line's length alone.
+//!
+//! Only the calls are counted: gungraun runs each `setup =` function before it starts collecting,
+//! so building the matcher or policy and the request bytes is not measured. The setups also make
+//! one checked call per input, so that one-time work inside the library (`memchr`'s CPU feature
+//! detection, for one) is done before the measured calls, and so that a bench measuring the wrong
+//! path fails. The fixtures are leaked to `'static` rather than passed by value, so that dropping
+//! them is not measured either.
+//!
+//! The counts are the same in every run only when the bench is built with `--cfg fuzzing`
+//! (ahash's switch to fixed hash seeds; see `fix_hash_keys`), so run it through
+//! `benches/icount.sh`, which does that and checks the counts against
+//! `benches/icount-baseline.json`.
+
+/// The benchmarks. In a private module: gungraun's macros generate public items without docs,
+/// which the workspace's `missing_docs` lint would flag at the crate root.
+mod benches {
+    use std::hint::black_box;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Once, OnceLock};
+
+    use ahash::random_state::RandomSource;
+
+    use corsmatch::pattern::Allowlist;
+    use corsmatch::policy::{DecisionKind, Policy, PolicyConfig, Request};
+    use corsmatch::OriginMatcher;
+    use corsmatch_benches::{exact_origins, wildcard_bases};
+    use gungraun::{library_benchmark, library_benchmark_group};
+
+    /// The allowlist size, as the middle size of `origin_match.rs`.
+    const N: usize = 1_000;
+
+    /// The allowlist entries: `N` exact origins, `N / 10` subdomain wildcards, a port wildcard and
+    /// two regexes, as `origin_match.rs` builds them.
+    fn entries() -> Vec<String> {
+        let mut entries = exact_origins(N);
+        entries.extend(
+            wildcard_bases(N / 10)
+                .iter()
+                .map(|b| format!("https://*.{b}")),
+        );
+        entries.push("http://localhost:*".into());
+        entries.push(r"regex:^https://pr-[0-9]+\.preview\.example\.dev$".into());
+        entries.push(r"regex:^https://[a-z0-9-]+\.review\.example\.dev$".into());
+        entries
+    }
+
+    /// The matcher, built once per benchmark process (each benchmark id runs in its own process).
+    fn matcher() -> &'static OriginMatcher {
+        static MATCHER: OnceLock<OriginMatcher> = OnceLock::new();
+        MATCHER.get_or_init(|| {
+            let list = Allowlist::parse(&entries()).expect("the bench allowlist parses");
+            OriginMatcher::from_allowlist(&list).expect("the bench allowlist compiles")
+        })
+    }
+
+    /// How many distinct origins each `matches` bench looks up.
+    ///
+    /// Which keys share a probe sequence in the matcher's hash tables depends on the hash keys, so
+    /// one lookup can cost a probe (about 12 instructions) more than another of the same kind: 7%
+    /// of an exact hit. Any change to how the matcher draws its keys (one more table built before
+    /// another, say) redraws them, and a gate on one lookup would then fail on luck: single lookups
+    /// moved by up to 12% between runs with random keys, these batches by at most 0.7% over five
+    /// draws of the keys (and the single preflight calls by 0.5% and 2.6%).
+    const LOOKUPS: usize = 64;
+
+    /// The exact origin in the middle of the allowlist (the preflight benches' origin).
+    fn exact_hit_origin() -> String {
+        exact_origins(N)[N / 2].clone()
+    }
+
+    /// `LOOKUPS` exact origins spread over the allowlist.
+    fn exact_hits() -> Vec<String> {
+        let exact = exact_origins(N);
+        (0..LOOKUPS)
+            .map(|i| exact[i * (N / LOOKUPS)].clone())
+            .collect()
+    }
+
+    /// `LOOKUPS` origins that differ from allowlisted ones only in the TLD.
+    fn exact_misses() -> Vec<String> {
+        (0..LOOKUPS)
+            .map(|i| format!("https://app{i}.tenant{}.example.org", i % 97))
+            .collect()
+    }
+
+    /// A host under each of `LOOKUPS` wildcard bases.
+    fn wildcard_hits() -> Vec<String> {
+        let bases = wildcard_bases(N / 10);
+        (0..LOOKUPS)
+            .map(|i| format!("https://api.{}", bases[i]))
+            .collect()
+    }
+
+    /// A host beside (not under) each of `LOOKUPS` wildcard bases.
+    fn wildcard_misses() -> Vec<String> {
+        let bases = wildcard_bases(N / 10);
+        (0..LOOKUPS)
+            .map(|i| format!("https://api.x{}", bases[i]))
+            .collect()
+    }
+
+    /// `LOOKUPS` origins that only the first regex matches.
+    fn regex_hits() -> Vec<String> {
+        (0..LOOKUPS)
+            .map(|i| format!("https://pr-{}.preview.example.dev", 1000 + i))
+            .collect()
+    }
+
+    /// `LOOKUPS` origins that the first regex matches a prefix of, and nothing matches whole (on
+    /// distinct registrable domains, so that their suffix probes differ too).
+    fn regex_misses() -> Vec<String> {
+        (0..LOOKUPS)
+            .map(|i| format!("https://pr-{}.preview.example.dev.evil{i}.com", 1000 + i))
+            .collect()
+    }
+
+    /// The source of the per-`RandomState` part of ahash's keys in the bench: a counter.
+    struct CountingSource(AtomicUsize);
+
+    impl RandomSource for CountingSource {
+        fn gen_hasher_seed(&self) -> usize {
+            self.0.fetch_add(0x9e37_79b9, Ordering::Relaxed)
+        }
+    }
+
+    /// Makes the matcher's hash keys the same in every run; the first thing every setup does.
+    ///
+    /// The matcher seeds its hash tables from `ahash::RandomState::new()`, whose keys mix two
+    /// sources: seeds drawn from getrandom once per process, which `benches/icount.sh` turns into
+    /// constants by building with `--cfg fuzzing` (ahash's switch for exactly this), and a counter
+    /// advanced by a heap address. Heap addresses differ from run to run (parsing the allowlist
+    /// uses a randomly seeded std `HashMap`), and with them the keys, the probe lengths and the
+    /// counts (by up to 12% per call, measured). A counting source in place of ahash's default one
+    /// makes the keys depend only on how many `RandomState`s were created before.
+    fn fix_hash_keys() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            ahash::random_state::set_random_source(CountingSource(AtomicUsize::new(0)))
+                .expect("no ahash RandomState was created before the setup");
+        });
+    }
+
+    /// Setup of the `matches` benches: builds the matcher, checks that every one of `origins` takes
+    /// the intended path (hit or miss) and leaks their bytes.
+    fn match_setup(
+        origins: Vec<String>,
+        expect: bool,
+    ) -> (&'static OriginMatcher, &'static [Box<[u8]>]) {
+        fix_hash_keys();
+        let matcher = matcher();
+        let origins: Vec<Box<[u8]>> = origins
+            .into_iter()
+            .map(|o| o.into_bytes().into_boxed_slice())
+            .collect();
+        for origin in &origins {
+            assert_eq!(matcher.matches(origin), expect, "{}", origin.escape_ascii());
+        }
+        (matcher, origins.leak())
+    }
+
+    // `OriginMatcher::matches` on `LOOKUPS` distinct origins of one kind. (A plain comment:
+    // `#[library_benchmark]` rejects doc comments.)
+    #[library_benchmark]
+    #[bench::exact_hit(args = (exact_hits(), true), setup = match_setup)]
+    #[bench::exact_miss(args = (exact_misses(), false), setup = match_setup)]
+    #[bench::wildcard_hit(args = (wildcard_hits(), true), setup = match_setup)]
+    #[bench::wildcard_miss(args = (wildcard_misses(), false), setup = match_setup)]
+    #[bench::regex_hit(args = (regex_hits(), true), setup = match_setup)]
+    #[bench::regex_miss(args = (regex_misses(), false), setup = match_setup)]
+    fn matches((matcher, origins): (&'static OriginMatcher, &'static [Box<[u8]>])) -> usize {
+        let matcher = black_box(matcher);
+        origins
+            .iter()
+            .filter(|origin| matcher.matches(black_box(origin)))
+            .count()
+    }
+
+    /// The policy of the preflight benches: the allowlist above, credentials, three methods, three
+    /// request headers and a max age.
+    fn policy() -> &'static Policy {
+        static POLICY: OnceLock<Policy> = OnceLock::new();
+        POLICY.get_or_init(|| {
+            let config = PolicyConfig {
+                origins: entries(),
+                methods: vec!["PUT".into(), "PATCH".into(), "DELETE".into()],
+                request_headers: vec![
+                    "content-type".into(),
+                    "authorization".into(),
+                    "x-request-id".into(),
+                ],
+                credentials: true,
+                max_age: Some(600),
+                ..PolicyConfig::default()
+            };
+            Policy::new(&config).expect("the bench policy is valid")
+        })
+    }
+
+    /// Setup of the preflight benches: builds the policy and a `PUT` preflight from the exact
+    /// origin in the middle of the allowlist with `header_line` as its single
+    /// `Access-Control-Request-Headers` line, checks that it gets the decision `kind` with the deny
+    /// reason `reason` (by name), and leaks the request.
+    fn preflight_setup(
+        header_line: Vec<u8>,
+        kind: DecisionKind,
+        reason: Option<&str>,
+    ) -> (&'static Policy, Request<'static>) {
+        fix_hash_keys();
+        let policy = policy();
+        let origin: &'static [u8] = Box::leak(exact_hit_origin().into_bytes().into_boxed_slice());
+        let line: &'static [u8] = Box::leak(header_line.into_boxed_slice());
+        let lines: &'static [&'static [u8]] = Box::leak(Box::new([line]));
+        let request = Request {
+            method: b"OPTIONS",
+            origin: Some(origin),
+            request_method: Some(b"PUT"),
+            request_headers: lines,
+            private_network: false,
+        };
+        let decision = policy.evaluate(&request);
+        assert_eq!(decision.kind(), kind);
+        assert_eq!(decision.reason().map(|r| r.name()), reason);
+        assert!(kind != DecisionKind::PreflightAllowed || decision.headers().count() > 0);
+        (policy, request)
+    }
+
+    // One `Policy::evaluate` call and the iteration over every response header of its decision.
+    #[library_benchmark]
+    #[bench::allowed(
+        args = (
+            b"content-type,x-request-id,authorization".to_vec(),
+            DecisionKind::PreflightAllowed,
+            None,
+        ),
+        setup = preflight_setup
+    )]
+    #[bench::hostile_request_headers(
+        args = (
+            vec![b','; 1 << 20],
+            DecisionKind::PreflightDenied,
+            Some("header-list-too-large"),
+        ),
+        setup = preflight_setup
+    )]
+    fn preflight((policy, request): (&'static Policy, Request<'static>)) -> usize {
+        let decision = black_box(policy).evaluate(black_box(&request));
+        let mut headers = 0;
+        for (name, value) in decision.headers() {
+            black_box((name, value));
+            headers += 1;
+        }
+        headers
+    }
+
+    library_benchmark_group!(
+        name = hot_paths;
+        benchmarks = matches, preflight
+    );
+}
+
+use benches::hot_paths;
+use gungraun::{main, Callgrind, LibraryBenchmarkConfig};
+
+main!(
+    // Only the instruction count (Ir) is gated: without the cache simulation the runs are faster,
+    // and the simulated cache numbers would be noise for the gate anyway.
+    config = LibraryBenchmarkConfig::default().tool(Callgrind::with_args(["--cache-sim=no"]));
+    library_benchmark_groups = hot_paths
+);

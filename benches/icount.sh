@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Instruction-count regression gate: runs the gungraun bench `benches/benches/icount.rs` under
+# valgrind (callgrind) and compares each benchmark's instruction count (Ir) with the baseline
+# committed in `benches/icount-baseline.json`.
+#
+#   benches/icount.sh check    exit 1 if any count rose by more than 5% (or a bench is missing or
+#                              not baselined); improvements of more than 5% are reported
+#   benches/icount.sh update   rewrite benches/icount-baseline.json from this run (then commit it)
+#
+# Exit status 2: the gate could not run (no summaries, unreadable baseline, bad arguments); any
+# other failure status comes from the build or the bench.
+# Instruction counts do not flake like wall time on a noisy CI machine, but they depend on the
+# compiler, on glibc (memcmp and friends pick an implementation per CPU) and so on the CPU family:
+# update the baseline in the commit that changes the toolchain or the CI machine type.
+#
+# Needs valgrind, and the `gungraun-runner` binary at exactly the version of the `gungraun` library
+# in benches/Cargo.toml; the runner is installed with `cargo install --locked` if it is missing or
+# at another version. Extra arguments after the subcommand go to the gate (`icount_gate --help`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+usage() {
+  echo "usage: benches/icount.sh check|update [icount_gate options]" >&2
+  exit 2
+}
+[ $# -ge 1 ] || usage
+mode=$1
+shift
+case "$mode" in
+  check | update) ;;
+  *) usage ;;
+esac
+
+if ! command -v valgrind >/dev/null 2>&1; then
+  echo "error: valgrind is not installed; the instruction counts are measured with callgrind" >&2
+  exit 1
+fi
+
+# The runner must match the library exactly; the library's version is pinned (`=X.Y.Z`) in
+# benches/Cargo.toml.
+version=$(sed -n 's/^gungraun = "=\([0-9][0-9.]*\)".*/\1/p' benches/Cargo.toml)
+if [ -z "$version" ]; then
+  echo 'error: no exact `gungraun = "=X.Y.Z"` requirement in benches/Cargo.toml' >&2
+  exit 1
+fi
+installed=$(gungraun-runner --version 2>/dev/null | awk '{ print $2 }' || true)
+if [ "$installed" != "$version" ]; then
+  echo "== installing gungraun-runner $version (found: ${installed:-none})"
+  cargo install --locked gungraun-runner --version "$version"
+fi
+
+# The counts must not depend on the run. The matcher seeds its hash tables from `ahash`, whose
+# keys mix seeds drawn from getrandom in each process with a counter; the bench fixes the counter
+# (see `fix_hash_keys` in benches/benches/icount.rs) and `--cfg fuzzing` is ahash's switch from the
+# drawn seeds to constants (nothing else in the dependency graph reads this cfg at run time). With
+# random keys the probe lengths, and so the counts, differ from run to run (by up to 12% per call,
+# measured). The bench builds in its own target directory, so that the flag does not invalidate
+# the ordinary build in target/.
+target_dir=${CARGO_TARGET_DIR:-target}
+case "$target_dir" in
+  /*) ;;
+  *) target_dir=$PWD/$target_dir ;; # gungraun's runner works in benches/: absolute paths only
+esac
+bench_target=$target_dir/icount
+export GUNGRAUN_HOME=$bench_target/gungraun
+summaries=$GUNGRAUN_HOME/corsmatch-benches/icount
+# Summaries of an earlier run (or of a bench since renamed) must not be read as this run's.
+rm -rf "$summaries"
+
+echo "== cargo bench -p corsmatch-benches --bench icount (gungraun $version, fixed hash keys)"
+CARGO_TARGET_DIR=$bench_target RUSTFLAGS="${RUSTFLAGS:-} --cfg fuzzing" GUNGRAUN_SAVE_SUMMARY=json \
+  cargo bench -p corsmatch-benches --bench icount
+
+echo "== icount gate: $mode"
+cargo run -q -p corsmatch-benches --bin icount_gate -- "$mode" --summaries "$summaries" "$@"

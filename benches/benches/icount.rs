@@ -188,6 +188,38 @@ mod benches {
             .count()
     }
 
+    /// The floor of DESIGN.md's targets: a bare `ahash` `HashSet<&[u8]>` of the exact origins,
+    /// looked up with the same bytes as the `matches` bench of the same id.
+    type Floor = (
+        &'static std::collections::HashSet<&'static [u8], ahash::RandomState>,
+        &'static [Box<[u8]>],
+    );
+
+    /// Setup of the floor benches: the set of the allowlist's exact origins and the leaked origins.
+    fn floor_setup(origins: Vec<String>) -> Floor {
+        fix_hash_keys();
+        let exact: &'static [String] = exact_origins(N).leak();
+        let set: std::collections::HashSet<&'static [u8], ahash::RandomState> =
+            exact.iter().map(|e| e.as_bytes()).collect();
+        let origins: Vec<Box<[u8]>> = origins
+            .into_iter()
+            .map(|o| o.into_bytes().into_boxed_slice())
+            .collect();
+        (Box::leak(Box::new(set)), origins.leak())
+    }
+
+    // The floor: `HashSet::contains` on the same `LOOKUPS` origins as `matches` of the same id.
+    #[library_benchmark]
+    #[bench::exact_hit(args = (exact_hits(),), setup = floor_setup)]
+    #[bench::wildcard_hit(args = (wildcard_hits(),), setup = floor_setup)]
+    fn floor((set, origins): Floor) -> usize {
+        let set = black_box(set);
+        origins
+            .iter()
+            .filter(|origin| set.contains(&***black_box(origin)))
+            .count()
+    }
+
     /// The policy of the preflight benches: the allowlist above, credentials, three methods, three
     /// request headers and a max age.
     fn policy() -> &'static Policy {
@@ -267,7 +299,7 @@ mod benches {
 
     library_benchmark_group!(
         name = hot_paths;
-        benchmarks = matches, preflight
+        benchmarks = matches, floor, preflight
     );
 }
 

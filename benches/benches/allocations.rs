@@ -12,7 +12,6 @@ use corsmatch::policy::Policy;
 use corsmatch::reference::decision::NaiveEngine;
 use corsmatch::{Allowlist, OriginMatcher};
 use corsmatch_benches::peers::{self, PredicateMatcher, RegexSetMatcher};
-use corsmatch_benches::{exact_origins, wildcard_bases};
 use corsmatch_workload::{policies, replay};
 
 /// Counts allocations and tracks live and peak heap bytes; defers to the system allocator.
@@ -99,7 +98,7 @@ fn main() {
     let policy = Policy::new(&config).expect("a valid policy");
     let lines = trace.header_lines();
     let requests = trace.requests(&lines);
-    let http_parts: Vec<_> = trace.requests.iter().map(peers::http_parts).collect();
+    let http_parts: Vec<_> = trace.requests.iter().map(replay::http_parts).collect();
     let mut tower = peers::tower_cors(&config);
     let list = Allowlist::parse(&config.origins).expect("a valid list");
     let regexset = RegexSetMatcher::new(&list);
@@ -148,16 +147,7 @@ fn main() {
     // makes values that allocate once, at their first clone, where a server's share their buffer
     // from the start. One pass first, so the count is what a server sees.
     let adapter = |(method, headers): &(http::Method, http::HeaderMap)| {
-        let view = corsmatch::http::RequestView::new(method, headers);
-        let d = policy.evaluate(&view.request());
-        match view.preflight_response(&d) {
-            Some(response) => drop(black_box(response)),
-            None => {
-                let mut response = http::HeaderMap::new();
-                view.apply(&d, &mut response);
-                drop(black_box(response));
-            }
-        }
+        drop(black_box(replay::http_answer(&policy, method, headers)));
     };
     http_parts.iter().flatten().for_each(adapter);
     row(
@@ -211,14 +201,7 @@ fn main() {
     memory("`saas` policy (`Policy::new`)", || {
         Policy::new(&config).expect("valid")
     });
-    let mut entries = exact_origins(100_000);
-    entries.extend(
-        wildcard_bases(10_000)
-            .iter()
-            .map(|b| format!("https://*.{b}")),
-    );
-    entries
-        .extend((0..100).map(|i| format!(r"regex:^https://pr-[0-9]+\.preview{i}\.example\.dev$")));
+    let entries = corsmatch_benches::design_scale_entries();
     memory(
         "100 000 exact + 10 000 wildcard + 100 regex (`OriginMatcher::new`)",
         || OriginMatcher::new(&entries).expect("valid"),

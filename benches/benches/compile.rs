@@ -6,18 +6,10 @@
 use std::hint::black_box;
 
 use corsmatch::OriginMatcher;
-use corsmatch_benches::{exact_origins, wildcard_bases};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn bench(c: &mut Criterion) {
-    let mut entries = exact_origins(100_000);
-    entries.extend(
-        wildcard_bases(10_000)
-            .iter()
-            .map(|b| format!("https://*.{b}")),
-    );
-    entries
-        .extend((0..100).map(|i| format!(r"regex:^https://pr-[0-9]+\.preview{i}\.example\.dev$")));
+    let entries = corsmatch_benches::design_scale_entries();
     let mut group = c.benchmark_group("compile");
     group.sample_size(10);
     let saas = corsmatch_workload::policies::saas();

@@ -46,7 +46,8 @@ fn single(c: &mut Criterion) {
         private_network: false,
     };
     assert!(policy.evaluate(&bytes).is_allowed());
-    let (method, headers) = peers::http_parts(&request).expect("valid header values");
+    let (method, headers) =
+        corsmatch_workload::replay::http_parts(&request).expect("valid header values");
     let mut group = c.benchmark_group("preflight_single/saas");
     group.throughput(Throughput::Elements(1));
     group.bench_function("corsmatch", |b| {
@@ -84,7 +85,7 @@ fn bench(c: &mut Criterion) {
         let http_parts: Vec<_> = trace
             .requests
             .iter()
-            .filter_map(peers::http_parts)
+            .filter_map(corsmatch_workload::replay::http_parts)
             .collect();
         let tower = peers::tower_cors(&config);
         let list = Allowlist::parse(&config.origins).expect("a valid list");
@@ -128,18 +129,7 @@ fn bench(c: &mut Criterion) {
         group.bench_function("corsmatch_http", |b| {
             b.iter(|| {
                 for (method, headers) in &http_parts {
-                    let view = corsmatch::http::RequestView::new(method, headers);
-                    let d = policy.evaluate(&view.request());
-                    match view.preflight_response(&d) {
-                        Some(response) => {
-                            black_box(response);
-                        }
-                        None => {
-                            let mut response = http::HeaderMap::new();
-                            view.apply(&d, &mut response);
-                            black_box(response);
-                        }
-                    }
+                    black_box(replay::http_answer(&policy, method, headers));
                 }
             })
         });

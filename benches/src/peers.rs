@@ -19,7 +19,7 @@ use std::task::{Context, Poll, Waker};
 use corsmatch::pattern::{HostSpec, Pattern, PortSpec};
 use corsmatch::policy::PolicyConfig;
 use corsmatch::Allowlist;
-use http::{HeaderValue, Method, Request, Response};
+use http::{Method, Request, Response};
 use regex::bytes::RegexSet;
 use tower::{Layer, Service};
 use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
@@ -179,26 +179,9 @@ pub fn call_ready(service: &mut Cors<Inner>, request: Request<()>) -> Response<(
 
 /// The `http` request of a trace request (`None` when its bytes are not valid header values).
 pub fn http_request(r: &corsmatch_workload::TraceRequest) -> Option<Request<()>> {
-    let (method, headers) = http_parts(r)?;
+    let (method, headers) = corsmatch_workload::replay::http_parts(r)?;
     let mut request = Request::new(());
     *request.method_mut() = method;
     *request.headers_mut() = headers;
     Some(request)
-}
-
-/// The method and headers of a trace request (`None` when its bytes are not valid header values).
-pub fn http_parts(r: &corsmatch_workload::TraceRequest) -> Option<(Method, http::HeaderMap)> {
-    let method = Method::from_bytes(&r.method).ok()?;
-    let mut headers = http::HeaderMap::new();
-    let value = |v: &[u8]| HeaderValue::from_bytes(v).ok();
-    if let Some(o) = &r.origin {
-        headers.append(http::header::ORIGIN, value(o)?);
-    }
-    if let Some(m) = &r.request_method {
-        headers.append(http::header::ACCESS_CONTROL_REQUEST_METHOD, value(m)?);
-    }
-    for line in &r.request_headers {
-        headers.append(http::header::ACCESS_CONTROL_REQUEST_HEADERS, value(line)?);
-    }
-    Some((method, headers))
 }

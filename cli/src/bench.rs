@@ -174,7 +174,7 @@ pub fn run(args: Vec<std::ffi::OsString>) -> ExitCode {
 
     // 3. The http adapter: HeaderMap in, response HeaderMap out.
     let http_requests: Vec<Option<(http::Method, http::HeaderMap)>> =
-        trace.requests.iter().map(to_http).collect();
+        trace.requests.iter().map(replay::http_parts).collect();
     let skipped = http_requests.iter().filter(|r| r.is_none()).count();
     let http_row = timed(
         "[3/4] corsmatch + http adapter",
@@ -183,18 +183,7 @@ pub fn run(args: Vec<std::ffi::OsString>) -> ExitCode {
         (n, n),
         |i| {
             if let Some((method, headers)) = &http_requests[i] {
-                let view = corsmatch::http::RequestView::new(method, headers);
-                let d = policy.evaluate(&view.request());
-                match view.preflight_response(&d) {
-                    Some(response) => {
-                        black_box(response);
-                    }
-                    None => {
-                        let mut response = http::HeaderMap::new();
-                        view.apply(&d, &mut response);
-                        black_box(response);
-                    }
-                }
+                black_box(replay::http_answer(&policy, method, headers));
             }
         },
     );
@@ -298,22 +287,6 @@ fn timed(
             };
         }
     }
-}
-
-fn to_http(r: &corsmatch_workload::TraceRequest) -> Option<(http::Method, http::HeaderMap)> {
-    let method = http::Method::from_bytes(&r.method).ok()?;
-    let mut headers = http::HeaderMap::new();
-    let value = |v: &[u8]| http::HeaderValue::from_bytes(v).ok();
-    if let Some(o) = &r.origin {
-        headers.append("origin", value(o)?);
-    }
-    if let Some(m) = &r.request_method {
-        headers.append("access-control-request-method", value(m)?);
-    }
-    for line in &r.request_headers {
-        headers.append("access-control-request-headers", value(line)?);
-    }
-    Some((method, headers))
 }
 
 fn group_thousands(n: u64) -> String {

@@ -5,13 +5,14 @@ use std::process::Command;
 
 use serde_json::Value;
 
+/// Writes `text` to a policy file of its own: tests run in parallel, and one rewriting a file that
+/// another's `corsmatch` is reading made that one read a truncated policy now and then.
 fn policy(text: &str) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!("corsmatch-explain-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!(
-        "{:x}.toml",
-        text.len() * 31 + text.bytes().map(usize::from).sum::<usize>()
-    ));
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = dir.join(format!("policy-{n}.toml"));
     std::fs::write(&path, text).unwrap();
     path
 }

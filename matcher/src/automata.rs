@@ -53,6 +53,7 @@
 //!
 //! Neither `matches` nor `find` allocates.
 
+use crate::words::{half, word};
 use std::collections::HashMap;
 
 use regex_automata::dfa::{dense, Automaton, StartKind};
@@ -351,22 +352,6 @@ impl<'a> Parts<'a> {
             port,
         })
     }
-}
-
-/// Eight bytes of `b` from `at`, little-endian.
-#[inline(always)]
-fn word(b: &[u8], at: usize) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(w)
-}
-
-/// Four bytes of `b` from `at`, little-endian.
-#[inline(always)]
-fn half(b: &[u8], at: usize) -> u64 {
-    let mut w = [0u8; 4];
-    w.copy_from_slice(&b[at..at + 4]);
-    u64::from(u32::from_le_bytes(w))
 }
 
 /// Byte-string equality a word at a time (the keys are short: a call to `memcmp` costs more).

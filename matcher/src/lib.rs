@@ -35,6 +35,7 @@ pub mod pattern;
 pub mod policy;
 #[cfg(feature = "reference")]
 pub mod reference;
+mod words;
 
 pub use automata::{OriginMatcher, RuleId};
 pub use pattern::{Allowlist, Pattern};

@@ -58,3 +58,40 @@ pub fn naive(naive: &NaiveEngine, request: &NaiveRequest) -> Outcome {
         headers,
     }
 }
+
+/// The method and headers of a trace request as the `http` crate's types; `None` when its bytes are
+/// not a method or not valid header values.
+pub fn http_parts(r: &TraceRequest) -> Option<(http::Method, http::HeaderMap)> {
+    let method = http::Method::from_bytes(&r.method).ok()?;
+    let mut headers = http::HeaderMap::new();
+    let value = |v: &[u8]| http::HeaderValue::from_bytes(v).ok();
+    if let Some(o) = &r.origin {
+        headers.append(http::header::ORIGIN, value(o)?);
+    }
+    if let Some(m) = &r.request_method {
+        headers.append(http::header::ACCESS_CONTROL_REQUEST_METHOD, value(m)?);
+    }
+    for line in &r.request_headers {
+        headers.append(http::header::ACCESS_CONTROL_REQUEST_HEADERS, value(line)?);
+    }
+    Some((method, headers))
+}
+
+/// What a server using corsmatch's `http` adapter answers: the headers of the preflight response it
+/// builds, or the headers it sets on the (empty) response of an actual request.
+pub fn http_answer(
+    policy: &Policy,
+    method: &http::Method,
+    headers: &http::HeaderMap,
+) -> http::HeaderMap {
+    let view = corsmatch::http::RequestView::new(method, headers);
+    let decision = policy.evaluate(&view.request());
+    match view.preflight_response(&decision) {
+        Some(response) => response.into_parts().0.headers,
+        None => {
+            let mut response = http::HeaderMap::new();
+            view.apply(&decision, &mut response);
+            response
+        }
+    }
+}

@@ -15,6 +15,7 @@
 //! [`HeaderList::parse`] followed by a search of the names.
 
 use super::fetch::is_token;
+use crate::words::{half, word};
 
 /// The most header lines accepted.
 pub const MAX_LINES: usize = 16;
@@ -368,22 +369,6 @@ fn fold_word(x: u64) -> u64 {
     let past_z = low + ONES * u64::from(0x80 - b'Z' - 1);
     let upper = from_a & !past_z & !x & !LOW7;
     x | (upper >> 2)
-}
-
-/// Eight bytes of `b` from `at`, little-endian.
-#[inline(always)]
-fn word(b: &[u8], at: usize) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(w)
-}
-
-/// Four bytes of `b` from `at`, little-endian.
-#[inline(always)]
-fn half(b: &[u8], at: usize) -> u64 {
-    let mut w = [0u8; 4];
-    w.copy_from_slice(&b[at..at + 4]);
-    u64::from(u32::from_le_bytes(w))
 }
 
 /// The position of the first comma in `s`, a word at a time.

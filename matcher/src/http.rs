@@ -38,7 +38,7 @@
 use http::header::{self, HeaderMap, HeaderName, HeaderValue, VARY};
 use http::{Method, Response, StatusCode};
 
-use crate::policy::fetch::names;
+use crate::policy::fetch::{names, values};
 use crate::policy::request_headers::MAX_LINES;
 use crate::policy::{Decision, DecisionKind, Request};
 
@@ -181,13 +181,11 @@ fn header_name(name: &'static str) -> HeaderName {
 /// still handled, by copying it). Statics, since `HeaderValue::from_static` checks its argument
 /// each time it runs.
 static CONSTANT_VALUES: [HeaderValue; 5] = [
-    HeaderValue::from_static("true"),
-    HeaderValue::from_static("*"),
-    HeaderValue::from_static("Origin"),
-    HeaderValue::from_static(
-        "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
-    ),
-    HeaderValue::from_static("Access-Control-Request-Method, Access-Control-Request-Headers"),
+    HeaderValue::from_static(values::TRUE),
+    HeaderValue::from_static(values::ANY),
+    HeaderValue::from_static(values::VARY_ORIGIN),
+    HeaderValue::from_static(values::VARY_PREFLIGHT),
+    HeaderValue::from_static(values::VARY_PREFLIGHT_ANY),
 ];
 
 /// A `HeaderValue` for one of the constant values a decision gives, without allocating.

@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use super::fetch::values::{ANY, TRUE, VARY_ORIGIN, VARY_PREFLIGHT, VARY_PREFLIGHT_ANY};
 use super::fetch::{self, names};
 use super::request_headers::{self, Allowed, CheckError, LinesWithNames};
 use super::{Names, Policy};
@@ -152,12 +153,6 @@ impl Header {
     const VARY: u8 = 1 << 7;
 }
 
-/// `Vary` values.
-const VARY_ORIGIN: &[u8] = b"Origin";
-const VARY_PREFLIGHT: &[u8] =
-    b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
-const VARY_PREFLIGHT_ANY: &[u8] = b"Access-Control-Request-Method, Access-Control-Request-Headers";
-
 impl Policy {
     /// Decides `request`. Allocation-free; linear in the size of the request's CORS headers, which are
     /// bounded (see [`super::request_headers`]).
@@ -246,8 +241,8 @@ impl Policy {
             return Err(DenyReason::MethodNotAllowed(method));
         }
         let allowed = match &self.request_headers {
-            Names::Any => Allowed::AnyButAuthorization,
-            Names::List(_) => Allowed::List(&self.request_header_names),
+            None => Allowed::AnyButAuthorization,
+            Some(names) => Allowed::List(names),
         };
         let lines = request_headers::check(req.request_headers, allowed).map_err(|e| match e {
             CheckError::TooLarge => DenyReason::HeaderListTooLarge,
@@ -335,16 +330,16 @@ impl<'p: 'r, 'r> Iterator for ResponseHeaders<'p, 'r> {
         Some(match header {
             Header::ALLOW_ORIGIN => {
                 let value = if p.any_origin {
-                    &b"*"[..]
+                    ANY.as_bytes()
                 } else {
                     req.origin.unwrap_or_default()
                 };
                 (names::ALLOW_ORIGIN, value)
             }
-            Header::ALLOW_CREDENTIALS => (names::ALLOW_CREDENTIALS, &b"true"[..]),
+            Header::ALLOW_CREDENTIALS => (names::ALLOW_CREDENTIALS, TRUE.as_bytes()),
             Header::ALLOW_METHODS => (names::ALLOW_METHODS, req.request_method.unwrap_or_default()),
             Header::MAX_AGE => (names::MAX_AGE, p.max_age.as_deref().unwrap_or_default()),
-            Header::ALLOW_PRIVATE_NETWORK => (names::ALLOW_PRIVATE_NETWORK, &b"true"[..]),
+            Header::ALLOW_PRIVATE_NETWORK => (names::ALLOW_PRIVATE_NETWORK, TRUE.as_bytes()),
             Header::EXPOSE_HEADERS => (
                 names::EXPOSE_HEADERS,
                 p.expose.as_deref().unwrap_or_default(),
@@ -357,7 +352,7 @@ impl<'p: 'r, 'r> Iterator for ResponseHeaders<'p, 'r> {
                     }
                     _ => VARY_ORIGIN,
                 };
-                (names::VARY, vary)
+                (names::VARY, vary.as_bytes())
             }
         })
     }

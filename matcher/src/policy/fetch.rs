@@ -142,6 +142,23 @@ pub mod names {
     pub const REQUEST_PRIVATE_NETWORK: &str = "access-control-request-private-network";
 }
 
+/// The constant header values a decision gives (the rest echo the request or come from the policy).
+/// One copy, so that the `http` adapter can hold them as static `HeaderValue`s.
+pub(crate) mod values {
+    /// `Access-Control-Allow-Credentials` and `-Allow-Private-Network`.
+    pub(crate) const TRUE: &str = "true";
+    /// `Access-Control-Allow-Origin` when every origin is allowed without credentials.
+    pub(crate) const ANY: &str = "*";
+    /// `Vary` of an answer that depends on the origin only.
+    pub(crate) const VARY_ORIGIN: &str = "Origin";
+    /// `Vary` of a preflight answer.
+    pub(crate) const VARY_PREFLIGHT: &str =
+        "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
+    /// `Vary` of an allowed preflight when every origin is allowed without credentials.
+    pub(crate) const VARY_PREFLIGHT_ANY: &str =
+        "Access-Control-Request-Method, Access-Control-Request-Headers";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

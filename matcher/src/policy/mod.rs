@@ -44,9 +44,8 @@ pub struct Policy {
     any_origin: bool,
     credentials: bool,
     methods: Names,
-    request_headers: Names,
-    /// `request_headers`, compiled for [`request_headers::check`] (empty for `Any`).
-    request_header_names: request_headers::AllowedNames,
+    /// The allowed request-header names, compiled for [`request_headers::check`]; `None` for `*`.
+    request_headers: Option<request_headers::AllowedNames>,
     expose: Option<Box<[u8]>>,
     max_age: Option<Box<[u8]>>,
     private_network: bool,
@@ -302,11 +301,10 @@ impl Policy {
                 any_origin: any_origin && !config.credentials,
                 credentials: config.credentials,
                 methods,
-                request_header_names: match &request_headers {
-                    Names::List(list) => request_headers::AllowedNames::new(list),
-                    Names::Any => request_headers::AllowedNames::default(),
+                request_headers: match &request_headers {
+                    Names::List(list) => Some(request_headers::AllowedNames::new(list)),
+                    Names::Any => None,
                 },
-                request_headers,
                 expose,
                 max_age,
                 private_network: config.private_network,

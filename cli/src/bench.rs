@@ -241,18 +241,14 @@ pub fn run(args: Vec<std::ffi::OsString>) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// A built-in policy by name (the default trace's when none is given), else a policy file.
 fn load_policy(arg: Option<&str>) -> Option<(String, PolicyConfig)> {
-    match arg {
-        None => {
-            let config = toml::from_str(embedded::SAAS_POLICY).expect("the embedded policy parses");
-            Some(("saas (built in)".into(), config))
-        }
-        Some(name) => match policies::by_name(name) {
-            Some(config) => Some((format!("{name} (built in)"), config)),
-            None => crate::config::load(Some(name.as_ref()), &[], true)
-                .ok()
-                .map(|loaded| (name.to_string(), loaded.config)),
-        },
+    let name = arg.unwrap_or(corsmatch_workload::DEFAULT_POLICY);
+    match policies::by_name(name) {
+        Some(config) => Some((format!("{name} (built in)"), config)),
+        None => crate::config::load(Some(name.as_ref()), &[], true)
+            .ok()
+            .map(|loaded| (name.to_string(), loaded.config)),
     }
 }
 

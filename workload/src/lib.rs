@@ -54,10 +54,9 @@ pub fn corpus_files() -> Vec<(PathBuf, String)> {
     files
 }
 
-/// The committed corpus files, embedded, so that a binary can run the default workload from anywhere.
+/// The committed default trace, embedded, so that a binary can run the default workload from anywhere
+/// (the policies are built in: [`crate::policies`]).
 pub mod embedded {
     /// `corpus/workloads/default.trace`: [`crate::default_trace`], written.
     pub const DEFAULT_TRACE: &str = include_str!("../../corpus/workloads/default.trace");
-    /// `corpus/policies/saas.toml`: [`crate::policies::saas`], written.
-    pub const SAAS_POLICY: &str = include_str!("../../corpus/policies/saas.toml");
 }

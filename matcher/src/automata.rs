@@ -268,6 +268,12 @@ impl OriginMatcher {
         best
     }
 
+    /// The DFA of every regex entry together, and the rule of each of its patterns (for the policy's
+    /// checks of what the regexes admit, [`crate::scope::language`]).
+    pub(crate) fn regex_automaton(&self) -> Option<(dense::DFA<&[u32]>, &[RuleId])> {
+        self.regexes.as_ref().map(Regexes::parts)
+    }
+
     /// The normalized text of the entry `id` names (empty for a duplicate that was dropped).
     pub fn rule(&self, id: RuleId) -> &str {
         self.rules.get(id.index()).map_or("", |r| r)
@@ -633,6 +639,26 @@ impl Wildcards {
     }
 }
 
+/// Whether a DFA build failed because its NFA exceeded a size limit.
+fn is_nfa_size_error(e: &dense::BuildError) -> bool {
+    use std::error::Error as _;
+    e.source()
+        .and_then(|s| s.downcast_ref::<thompson::BuildError>())
+        .is_some_and(|n| n.size_limit().is_some())
+}
+
+/// An error and its sources, on one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
 /// All regex entries, compiled into one anchored multi-pattern dense DFA.
 #[derive(Clone, Debug)]
 struct Regexes {
@@ -661,11 +687,11 @@ impl Regexes {
         let sources: Vec<&str> = regexes.iter().map(|r| r.1).collect();
         let dfa = match Self::builder(REGEX_DFA_SIZE_LIMIT).build_many(&sources) {
             Ok(dfa) => dfa,
-            Err(_) => return Err(Self::blame(regexes)),
+            Err(e) => return Err(Self::blame(regexes, &e)),
         };
         let start = dfa
             .start_state(&start::Config::new().anchored(Anchored::Yes))
-            .map_err(|_| Self::blame(regexes))?;
+            .map_err(|_| Self::unsupported(regexes, "no anchored start state"))?;
         Ok(Regexes {
             dfa,
             start,
@@ -673,31 +699,110 @@ impl Regexes {
         })
     }
 
-    /// The combined DFA failed to build: find the entries that fail on their own, or, if each fits
-    /// alone, blame the last one (the set as a whole is too large).
-    fn blame(regexes: &[(usize, &str, RuleId)]) -> Errors {
-        let alone_too_large = |r: &&(usize, &str, RuleId)| {
-            regexes.len() == 1 || Self::builder(REGEX_DFA_SIZE_LIMIT).build(r.1).is_err()
-        };
-        let mut errors: Vec<Error> = regexes
+    fn error(r: &(usize, &str, RuleId), kind: ErrorKind) -> Error {
+        Error {
+            index: r.0,
+            entry: format!("{}{}", pattern::REGEX_PREFIX, r.1).into(),
+            kind,
+        }
+    }
+
+    fn unsupported(regexes: &[(usize, &str, RuleId)], why: &str) -> Errors {
+        Errors(
+            regexes
+                .iter()
+                .map(|r| Self::error(r, ErrorKind::RegexUnsupported(why.into())))
+                .collect(),
+        )
+    }
+
+    /// The combined DFA failed to build. A failure that is not about size (a feature DFAs do not
+    /// support) is reported on every entry, which cannot happen for entries the pattern layer
+    /// accepted. A size failure is blamed by building the entries alone, smallest NFA first, while
+    /// their sizes add up to less than [`REGEX_DFA_SIZE_LIMIT`], so that blaming costs about one more
+    /// full compile however many entries there are:
+    ///
+    /// * an entry whose DFA exceeds the limit on its own is `regex-too-large`; when there are such
+    ///   entries, they alone are reported;
+    /// * otherwise every entry contributes: each is `regex-set-too-large`, with its own DFA size
+    ///   where it was measured within the budget.
+    ///
+    /// An entry too large alone that comes after the budget is spent is reported with the set; the
+    /// entries are tried smallest NFA first, so the budget goes to the entries most likely to fit.
+    fn blame(regexes: &[(usize, &str, RuleId)], combined: &dense::BuildError) -> Errors {
+        if !combined.is_size_limit_exceeded() && !is_nfa_size_error(combined) {
+            return Self::unsupported(regexes, &error_chain(combined));
+        }
+        if regexes.len() == 1 {
+            return Errors(vec![Self::error(
+                &regexes[0],
+                ErrorKind::RegexTooLarge(REGEX_DFA_SIZE_LIMIT),
+            )]);
+        }
+        let mut order: Vec<(usize, usize)> = regexes
             .iter()
-            .filter(alone_too_large)
-            .map(|r| Error {
-                index: r.0,
-                entry: format!("{}{}", pattern::REGEX_PREFIX, r.1).into(),
-                kind: ErrorKind::RegexTooLarge(REGEX_DFA_SIZE_LIMIT),
+            .enumerate()
+            .map(|(i, r)| {
+                let nfa = thompson::NFA::compiler()
+                    .syntax(pattern::regex_syntax_config())
+                    .configure(
+                        thompson::Config::new().nfa_size_limit(Some(REGEX_DETERMINIZE_LIMIT)),
+                    )
+                    .build(r.1)
+                    .map_or(usize::MAX, |n| n.memory_usage());
+                (nfa, i)
             })
             .collect();
-        if errors.is_empty() {
-            if let Some(r) = regexes.last() {
-                errors.push(Error {
-                    index: r.0,
-                    entry: format!("{}{}", pattern::REGEX_PREFIX, r.1).into(),
-                    kind: ErrorKind::RegexTooLarge(REGEX_DFA_SIZE_LIMIT),
-                });
+        order.sort_unstable();
+        // Each entry alone gets the full limit while the sizes measured so far stay under it: at
+        // most about two limits' worth of determinization in all, however many entries there are.
+        let mut spent = 0usize;
+        let mut alone: Vec<Option<usize>> = vec![None; regexes.len()];
+        let mut too_large = Vec::new();
+        for &(_, i) in &order {
+            if spent >= REGEX_DFA_SIZE_LIMIT {
+                break;
+            }
+            match Self::builder(REGEX_DFA_SIZE_LIMIT).build(regexes[i].1) {
+                Ok(dfa) => {
+                    let size = dfa.memory_usage();
+                    alone[i] = Some(size);
+                    spent += size;
+                }
+                Err(_) => {
+                    too_large.push(i);
+                    spent += REGEX_DFA_SIZE_LIMIT;
+                }
             }
         }
+        let errors = if too_large.is_empty() {
+            regexes
+                .iter()
+                .zip(&alone)
+                .map(|(r, &size)| {
+                    Self::error(
+                        r,
+                        ErrorKind::RegexSetTooLarge {
+                            limit: REGEX_DFA_SIZE_LIMIT,
+                            alone: size,
+                            entries: regexes.len(),
+                        },
+                    )
+                })
+                .collect()
+        } else {
+            too_large.sort_unstable();
+            too_large
+                .iter()
+                .map(|&i| Self::error(&regexes[i], ErrorKind::RegexTooLarge(REGEX_DFA_SIZE_LIMIT)))
+                .collect()
+        };
         Errors(errors)
+    }
+
+    /// The combined DFA, its anchored start state, and the rule of each of its patterns.
+    fn parts(&self) -> (dense::DFA<&[u32]>, &[RuleId]) {
+        (self.dfa.as_ref(), &self.ids)
     }
 
     /// The smallest rule id among the regexes that match the whole of `origin`.

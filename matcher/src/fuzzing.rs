@@ -344,12 +344,17 @@ pub fn request_headers(data: &[u8]) {
         b"x-requested-with",
         b"x-a-rather-long-header-name",
     ]);
-    for allowed in [Allowed::AnyButAuthorization, Allowed::List(&list)] {
+    for allowed in [
+        Allowed::Any,
+        Allowed::AnyButAuthorization,
+        Allowed::List(&list),
+    ] {
         let fused = request_headers::check(&lines, allowed).map(|_| ());
         let expected = match HeaderList::parse(&lines) {
             Err(ListError::TooLarge) => Err(CheckError::TooLarge),
             Err(ListError::Malformed) => Err(CheckError::Malformed),
             Ok(l) => match l.names().find(|name| match allowed {
+                Allowed::Any => false,
                 Allowed::AnyButAuthorization => name.eq_ignore_ascii_case(b"authorization"),
                 Allowed::List(names) => !names.names().iter().any(|a| a.eq_ignore_ascii_case(name)),
             }) {

@@ -18,9 +18,10 @@
 //! 1. [`origin`]: the request-side grammar (validate and split an `Origin` value, zero-copy);
 //! 2. [`pattern`]: the config-side language (parse, validate and normalize allowlist entries);
 //! 3. [`automata`]: the compiled structures and [`OriginMatcher`];
-//! 4. [`policy`]: the CORS decision ([`policy::Policy`]: configuration, validation, evaluation);
-//! 5. `http` (feature `http`, default): the adapter for `http::HeaderMap` requests and responses;
-//! 6. `reference` (feature `reference`): a naive twin of 1–4 and a model of the browser, used by
+//! 4. [`scope`]: what an entry lets in beyond its text (public suffixes, the language of regexes);
+//! 5. [`policy`]: the CORS decision ([`policy::Policy`]: configuration, validation, evaluation);
+//! 6. `http` (feature `http`, default): the adapter for `http::HeaderMap` requests and responses;
+//! 7. `reference` (feature `reference`): a naive twin of 1–4 and a model of the browser, used by
 //!    tests, fuzzing and benches.
 
 #![forbid(unsafe_code)]
@@ -35,6 +36,7 @@ pub mod pattern;
 pub mod policy;
 #[cfg(feature = "reference")]
 pub mod reference;
+pub mod scope;
 mod words;
 
 pub use automata::{OriginMatcher, RuleId};

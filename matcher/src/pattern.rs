@@ -302,8 +302,19 @@ pub enum ErrorKind {
     BadRegex(String),
     /// A regex with non-ASCII characters.
     RegexNotAscii,
-    /// A regex whose DFA exceeds the size limit (bytes).
+    /// A regex whose DFA exceeds the size limit (bytes) on its own.
     RegexTooLarge(usize),
+    /// A regex that fits the size limit on its own, but not together with the other regexes.
+    RegexSetTooLarge {
+        /// The limit, in bytes, of the DFA of all regexes together.
+        limit: usize,
+        /// The size of this regex's DFA alone, when it was measured.
+        alone: Option<usize>,
+        /// How many regex entries the list has.
+        entries: usize,
+    },
+    /// A regex that uses a feature the matcher's DFA cannot run (what and why).
+    RegexUnsupported(String),
 }
 
 impl ErrorKind {
@@ -331,6 +342,8 @@ impl ErrorKind {
             Self::BadRegex(_) => "bad-regex",
             Self::RegexNotAscii => "regex-not-ascii",
             Self::RegexTooLarge(_) => "regex-too-large",
+            Self::RegexSetTooLarge { .. } => "regex-set-too-large",
+            Self::RegexUnsupported(_) => "regex-unsupported",
         }
     }
 
@@ -359,7 +372,9 @@ impl ErrorKind {
             Self::WildcardIp => "list IP origins one by one, or use `regex:`",
             Self::BadRegex(_) => "fix the regex syntax (Rust `regex` syntax, ASCII, matched against the whole origin)",
             Self::RegexNotAscii => "origins are ASCII: write Unicode hosts in punycode (`xn--…`) in regexes",
-            Self::RegexTooLarge(_) => "simplify the regex (avoid counted repetitions of alternatives), or split it into exact entries",
+            Self::RegexTooLarge(_) => "simplify the regex: a counted repetition after an unbounded one (`[a-z]*x[a-z]{10}`) grows the DFA exponentially; bound the first, shorten the count, or list the origins as exact or `*.` entries",
+            Self::RegexSetTooLarge { .. } => "the regexes together are too large: replace the regexes you can by exact or `https://*.example.com` entries, merge regexes that differ in one part into one alternation, or remove unbounded repetitions (`.*`, `[a-z]*`) in front of counted ones",
+            Self::RegexUnsupported(_) => "origins are ASCII: use the ASCII form of the feature (`(?-u:\\b)` for a word boundary), or a character class",
         }
     }
 }
@@ -395,6 +410,23 @@ impl fmt::Display for ErrorKind {
                     f,
                     "the regex compiles to a DFA larger than the limit of {limit} bytes"
                 )
+            }
+            Self::RegexSetTooLarge {
+                limit,
+                alone,
+                entries,
+            } => {
+                write!(
+                    f,
+                    "the {entries} regexes together compile to a DFA larger than the limit of {limit} bytes; this one contributes"
+                )?;
+                match alone {
+                    Some(size) => write!(f, " ({size} bytes alone)"),
+                    None => f.write_str(" (not measured alone)"),
+                }
+            }
+            Self::RegexUnsupported(why) => {
+                write!(f, "the regex uses a feature the matcher cannot run: {why}")
             }
         }
     }
@@ -723,8 +755,15 @@ fn parse_regex(source: &str) -> Result<RegexPattern, ErrorKind> {
     if !source.is_ascii() {
         return Err(ErrorKind::RegexNotAscii);
     }
-    regex_automata::util::syntax::parse_with(source, &regex_syntax_config())
-        .map_err(|e| ErrorKind::BadRegex(e.to_string().replace('\n', " ")))?;
+    // The parser's message keeps its caret diagram (several lines).
+    let hir = regex_automata::util::syntax::parse_with(source, &regex_syntax_config())
+        .map_err(|e| ErrorKind::BadRegex(e.to_string()))?;
+    // DFAs cannot run Unicode word boundaries (`(?u:\b)`); say so here rather than as a size error.
+    if hir.properties().look_set().contains_word_unicode() {
+        return Err(ErrorKind::RegexUnsupported(
+            "a Unicode word boundary (`(?u:\\b)`, `(?u:\\B)`, `\\b{start}` …)".into(),
+        ));
+    }
     Ok(RegexPattern {
         source: source.into(),
     })

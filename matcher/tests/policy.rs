@@ -20,6 +20,9 @@ struct Case {
     policy: String,
     valid: bool,
     diagnostics: Vec<String>,
+    /// Texts that must each appear in some diagnostic's message (an example origin, a suffix).
+    #[serde(default)]
+    mentions: Vec<String>,
 }
 
 #[test]
@@ -46,6 +49,15 @@ fn policy_validation_table() {
                 "{}\n  got valid={valid} {got:?}\n  want valid={} {want:?}",
                 case.policy, case.valid
             ));
+        }
+        let texts: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        for m in &case.mentions {
+            if !texts.iter().any(|t| t.contains(m.as_str())) {
+                failures.push(format!(
+                    "{}\n  no diagnostic mentions {m:?}: {texts:#?}",
+                    case.policy
+                ));
+            }
         }
         for d in &diags {
             let text = d.to_string();

@@ -241,6 +241,7 @@ impl Policy {
             return Err(DenyReason::MethodNotAllowed(method));
         }
         let allowed = match &self.request_headers {
+            None if self.any_header_and_authorization => Allowed::Any,
             None => Allowed::AnyButAuthorization,
             Some(names) => Allowed::List(names),
         };

@@ -41,12 +41,37 @@ pub enum Kind {
     NullOriginWithCredentials,
     /// A non-https, non-loopback origin together with credentials.
     InsecureOriginWithCredentials,
-    /// A regex entry not anchored to `https://` together with credentials.
-    RegexOriginWithCredentials,
-    /// A wildcard over a public suffix together with credentials.
-    PublicSuffixWildcardWithCredentials,
-    /// A wildcard over a public suffix (without credentials).
-    PublicSuffixWildcard,
+    /// A regex entry that admits an origin neither https nor loopback, together with credentials.
+    RegexOriginWithCredentials {
+        /// An origin the regex lets in, found on its automaton.
+        example: Box<str>,
+    },
+    /// A wildcard over a public suffix, or over a parent of public suffixes, with credentials.
+    PublicSuffixWildcardWithCredentials {
+        /// The public suffix involved (the base itself, or a rule below it).
+        suffix: Box<str>,
+    },
+    /// A wildcard over a public suffix, or over a parent of public suffixes (without credentials).
+    PublicSuffixWildcard {
+        /// The public suffix involved (the base itself, or a rule below it).
+        suffix: Box<str>,
+    },
+    /// A regex that lets in hosts under registrable domains it does not spell out, with credentials.
+    OverBroadRegexWithCredentials {
+        /// The public suffix under which any name is let in (empty: any top-level domain).
+        suffix: Box<str>,
+        /// An origin the regex lets in, found on its automaton.
+        example: Box<str>,
+    },
+    /// A regex that lets in hosts under registrable domains it does not spell out.
+    OverBroadRegex {
+        /// The public suffix under which any name is let in (empty: any top-level domain).
+        suffix: Box<str>,
+        /// An origin the regex lets in, found on its automaton.
+        example: Box<str>,
+    },
+    /// `*` without credentials: every site may read the responses.
+    AnyOrigin,
     /// The dangerous opt-out let an insecure origin through with credentials.
     DangerousOptOut,
     /// The allowlist is empty: every CORS request is denied.
@@ -91,9 +116,14 @@ impl Kind {
             Kind::WildcardOriginWithCredentials => "wildcard-origin-with-credentials",
             Kind::NullOriginWithCredentials => "null-origin-with-credentials",
             Kind::InsecureOriginWithCredentials => "insecure-origin-with-credentials",
-            Kind::RegexOriginWithCredentials => "regex-origin-with-credentials",
-            Kind::PublicSuffixWildcardWithCredentials => "public-suffix-wildcard-with-credentials",
-            Kind::PublicSuffixWildcard => "public-suffix-wildcard",
+            Kind::RegexOriginWithCredentials { .. } => "regex-origin-with-credentials",
+            Kind::PublicSuffixWildcardWithCredentials { .. } => {
+                "public-suffix-wildcard-with-credentials"
+            }
+            Kind::PublicSuffixWildcard { .. } => "public-suffix-wildcard",
+            Kind::OverBroadRegexWithCredentials { .. } => "over-broad-regex-with-credentials",
+            Kind::OverBroadRegex { .. } => "over-broad-regex",
+            Kind::AnyOrigin => "any-origin",
             Kind::DangerousOptOut => "dangerous-opt-out",
             Kind::EmptyAllowlist => "empty-allowlist",
             Kind::InvalidMethod => "invalid-method",
@@ -120,7 +150,9 @@ impl Kind {
             | Kind::SafelistedMethodDropped
             | Kind::MethodNormalized
             | Kind::Duplicate => Severity::Note,
-            Kind::PublicSuffixWildcard
+            Kind::PublicSuffixWildcard { .. }
+            | Kind::OverBroadRegex { .. }
+            | Kind::AnyOrigin
             | Kind::DangerousOptOut
             | Kind::EmptyAllowlist
             | Kind::MaxAgeAboveBrowserCap => Severity::Warning,
@@ -140,10 +172,20 @@ impl Kind {
             Kind::InsecureOriginWithCredentials => {
                 "an origin that is neither https nor loopback can be impersonated by anyone on the network path".into()
             }
-            Kind::RegexOriginWithCredentials => "a regex that is not anchored to `https://` may match insecure origins".into(),
-            Kind::PublicSuffixWildcardWithCredentials | Kind::PublicSuffixWildcard => {
-                "a wildcard over a public suffix: anyone can register a name under it".into()
+            Kind::RegexOriginWithCredentials { example } => format!(
+                "the regex lets in `{example}`, an origin neither https nor loopback, which anyone on the network path can impersonate"
+            ),
+            Kind::PublicSuffixWildcardWithCredentials { suffix } | Kind::PublicSuffixWildcard { suffix } => {
+                format!("the wildcard covers public suffix `{suffix}`: anyone can register a name under it")
             }
+            Kind::OverBroadRegexWithCredentials { suffix, example } | Kind::OverBroadRegex { suffix, example } => {
+                if suffix.is_empty() {
+                    format!("the regex lets in arbitrary hosts (any top-level domain or address), e.g. `{example}`")
+                } else {
+                    format!("the regex lets in any name under public suffix `{suffix}`, e.g. `{example}`: anyone can register one")
+                }
+            }
+            Kind::AnyOrigin => "`*` lets every site read the responses (credentials are never sent with it)".into(),
             Kind::DangerousOptOut => "an insecure origin is allowed with credentials because of the dangerous opt-out".into(),
             Kind::EmptyAllowlist => "no origins are allowed: every CORS request will be denied".into(),
             Kind::InvalidMethod => "a method must be a token (letters, digits and !#$%&'*+-.^_`|~)".into(),
@@ -176,10 +218,16 @@ impl Kind {
             Kind::InsecureOriginWithCredentials => {
                 "serve that origin over https, or set dangerously_allow_insecure_origins_with_credentials = true if you accept the risk"
             }
-            Kind::RegexOriginWithCredentials => "start the regex with `^https://`, or list loopback origins as `http://localhost:*`",
-            Kind::PublicSuffixWildcardWithCredentials | Kind::PublicSuffixWildcard => {
+            Kind::RegexOriginWithCredentials { .. } => {
+                "make every alternative of the regex start with `https://` (group alternations: `^https://(?:a|b)\\.example\\.com$`), or list loopback origins as `http://localhost:*`"
+            }
+            Kind::PublicSuffixWildcardWithCredentials { .. } | Kind::PublicSuffixWildcard { .. } => {
                 "put the wildcard under a domain you control: `https://*.example.com`"
             }
+            Kind::OverBroadRegexWithCredentials { .. } | Kind::OverBroadRegex { .. } => {
+                "spell out the registrable domain in the regex (`^https://[a-z0-9-]+\\.example\\.com$`), or list the sites"
+            }
+            Kind::AnyOrigin => "list the origins that call this service, if it is not meant to be public",
             Kind::DangerousOptOut => "serve the origin over https and remove the opt-out",
             Kind::EmptyAllowlist => "add the origins allowed to call this service to `origins`",
             Kind::InvalidMethod => "write the method name without spaces or separators, e.g. PATCH",
@@ -189,7 +237,9 @@ impl Kind {
             Kind::InvalidHeaderName => "write the header name without spaces or separators, e.g. x-api-key",
             Kind::ForbiddenRequestHeader | Kind::ResponseHeaderAsRequestHeader | Kind::ForbiddenExposedHeader => "remove it",
             Kind::ExposeWildcardWithCredentials => "list the exposed header names explicitly",
-            Kind::WildcardNotAlone => "keep only `*`, or only the explicit values",
+            Kind::WildcardNotAlone => {
+                "keep only `*` (in request_headers, `*` and `authorization`, which `*` never covers), or only the explicit values"
+            }
             Kind::MaxAgeOutOfRange => "use a value from 0 to 86400 (browsers cap it anyway)",
             Kind::MaxAgeAboveBrowserCap => "use 7200 or less to behave the same in every browser",
             Kind::InvalidPreflightStatus => "use 204 (the default) or 200",

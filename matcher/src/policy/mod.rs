@@ -46,6 +46,9 @@ pub struct Policy {
     methods: Names,
     /// The allowed request-header names, compiled for [`request_headers::check`]; `None` for `*`.
     request_headers: Option<request_headers::AllowedNames>,
+    /// `request_headers = ["*", "authorization"]`: `*` never covers `authorization` (Fetch §2.2.2,
+    /// "CORS non-wildcard request-header name"), so listing it beside `*` allows it too.
+    any_header_and_authorization: bool,
     expose: Option<Box<[u8]>>,
     max_age: Option<Box<[u8]>>,
     private_network: bool,
@@ -88,60 +91,6 @@ impl Policy {
         if config.origins.is_empty() {
             push(DiagnosticKind::EmptyAllowlist, "origins", None, "");
         }
-        let mut any_origin = false;
-        for entry in list.entries() {
-            let (i, text) = (Some(entry.index), &*entry.text);
-            let p = &entry.pattern;
-            any_origin |= *p == Pattern::Any;
-            if config.credentials {
-                match p {
-                    Pattern::Any => push(
-                        DiagnosticKind::WildcardOriginWithCredentials,
-                        "origins",
-                        i,
-                        text,
-                    ),
-                    Pattern::Null => push(
-                        DiagnosticKind::NullOriginWithCredentials,
-                        "origins",
-                        i,
-                        text,
-                    ),
-                    Pattern::Regex(r)
-                        if !(r.source().starts_with("^https://")
-                            || r.source().starts_with("https://")) =>
-                    {
-                        push(
-                            DiagnosticKind::RegexOriginWithCredentials,
-                            "origins",
-                            i,
-                            text,
-                        )
-                    }
-                    _ if p.is_insecure() => {
-                        if config.dangerously_allow_insecure_origins_with_credentials {
-                            push(DiagnosticKind::DangerousOptOut, "origins", i, text)
-                        } else {
-                            push(
-                                DiagnosticKind::InsecureOriginWithCredentials,
-                                "origins",
-                                i,
-                                text,
-                            )
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            if p.is_public_suffix_wildcard() && !is_localhost_wildcard(p) {
-                let kind = if config.credentials {
-                    DiagnosticKind::PublicSuffixWildcardWithCredentials
-                } else {
-                    DiagnosticKind::PublicSuffixWildcard
-                };
-                push(kind, "origins", i, text);
-            }
-        }
         let compiled = OriginMatcher::from_allowlist(&list);
         if let Err(errors) = &compiled {
             for e in &errors.0 {
@@ -152,6 +101,10 @@ impl Policy {
                     &e.entry,
                 );
             }
+        }
+        let any_origin = list.entries().iter().any(|e| e.pattern == Pattern::Any);
+        for (kind, index, text) in scope_checks(config, &list, compiled.as_ref().ok()) {
+            push(kind, "origins", Some(index), text);
         }
 
         // methods
@@ -180,9 +133,19 @@ impl Policy {
             Some(normalized)
         });
 
-        // request headers
+        // request headers: `authorization` may stand beside `*`, which never covers it.
+        let is_authorization =
+            |h: &String| h.eq_ignore_ascii_case(fetch::NON_WILDCARD_REQUEST_HEADER);
+        let any_header_and_authorization = config.request_headers.iter().any(|h| h == "*")
+            && config.request_headers.iter().any(is_authorization);
+        let header_values: Vec<String> = config
+            .request_headers
+            .iter()
+            .filter(|h| !(any_header_and_authorization && is_authorization(h)))
+            .cloned()
+            .collect();
         let request_headers = names(
-            &config.request_headers,
+            &header_values,
             "request_headers",
             &mut push,
             |i, h, push| {
@@ -301,6 +264,7 @@ impl Policy {
                 any_origin: any_origin && !config.credentials,
                 credentials: config.credentials,
                 methods,
+                any_header_and_authorization,
                 request_headers: match &request_headers {
                     Names::List(list) => Some(request_headers::AllowedNames::new(list)),
                     Names::Any => None,
@@ -341,9 +305,114 @@ impl Policy {
     }
 }
 
-/// `*.localhost` is loopback by definition (RFC 6761), even though the list treats `localhost` as a suffix.
-fn is_localhost_wildcard(p: &Pattern) -> bool {
-    matches!(p, Pattern::Host(h) if matches!(&h.host, HostSpec::Subdomains { base } if base.trim_end_matches('.') == "localhost"))
+/// The rules on what each entry lets in: `*` and `null` with credentials, insecure origins with
+/// credentials, wildcards over public suffixes, and both regex rules, decided on the compiled
+/// automaton ([`crate::scope`]). Returns `(kind, entry index, entry text)` in config order.
+fn scope_checks<'a>(
+    config: &PolicyConfig,
+    list: &'a Allowlist,
+    matcher: Option<&OriginMatcher>,
+) -> Vec<(DiagnosticKind, usize, &'a str)> {
+    use crate::scope::language::{self, Dfa};
+    let credentials = config.credentials;
+    let insecure = |out: &mut Vec<_>, i, text| {
+        out.push((
+            if config.dangerously_allow_insecure_origins_with_credentials {
+                DiagnosticKind::DangerousOptOut
+            } else {
+                DiagnosticKind::InsecureOriginWithCredentials
+            },
+            i,
+            text,
+        ))
+    };
+    let mut out = Vec::new();
+    for entry in list.entries() {
+        let (i, text) = (entry.index, &*entry.text);
+        match &entry.pattern {
+            Pattern::Any if credentials => {
+                out.push((DiagnosticKind::WildcardOriginWithCredentials, i, text))
+            }
+            Pattern::Any => out.push((DiagnosticKind::AnyOrigin, i, text)),
+            Pattern::Null if credentials => {
+                out.push((DiagnosticKind::NullOriginWithCredentials, i, text))
+            }
+            Pattern::Host(h) => {
+                if credentials && entry.pattern.is_insecure() {
+                    insecure(&mut out, i, text);
+                }
+                if let HostSpec::Subdomains { base } = &h.host {
+                    if let Some(e) = crate::scope::wildcard_exposure(base) {
+                        let suffix: Box<str> = e.suffix().into();
+                        out.push((
+                            if credentials {
+                                DiagnosticKind::PublicSuffixWildcardWithCredentials { suffix }
+                            } else {
+                                DiagnosticKind::PublicSuffixWildcard { suffix }
+                            },
+                            i,
+                            text,
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // Regexes: judged on the DFA the matcher runs, all patterns at once.
+    let Some((dfa, ids)) = matcher.and_then(OriginMatcher::regex_automaton) else {
+        return sort(out);
+    };
+    let Some(dfa) = Dfa::new(dfa) else {
+        return sort(out);
+    };
+    let entry_of = |p: regex_automata::PatternID| {
+        let id = ids[p.as_usize()];
+        list.entries().iter().find(|e| e.index == id.index())
+    };
+    if credentials {
+        for (p, example) in language::insecure(&dfa) {
+            let Some(entry) = entry_of(p) else { continue };
+            if config.dangerously_allow_insecure_origins_with_credentials {
+                out.push((DiagnosticKind::DangerousOptOut, entry.index, &*entry.text));
+            } else {
+                out.push((
+                    DiagnosticKind::RegexOriginWithCredentials {
+                        example: example.into(),
+                    },
+                    entry.index,
+                    &*entry.text,
+                ));
+            }
+        }
+    }
+    for p in 0..dfa.pattern_len() {
+        let Ok(p) = regex_automata::PatternID::new(p) else {
+            continue;
+        };
+        let Some(entry) = entry_of(p) else { continue };
+        let Pattern::Regex(r) = &entry.pattern else {
+            continue;
+        };
+        if let Some(b) = language::over_broad(r.source(), &dfa, p) {
+            let (suffix, example) = (b.suffix.into(), b.example.into());
+            out.push((
+                if credentials {
+                    DiagnosticKind::OverBroadRegexWithCredentials { suffix, example }
+                } else {
+                    DiagnosticKind::OverBroadRegex { suffix, example }
+                },
+                entry.index,
+                &*entry.text,
+            ));
+        }
+    }
+    sort(out)
+}
+
+fn sort<T>(mut v: Vec<(DiagnosticKind, usize, T)>) -> Vec<(DiagnosticKind, usize, T)> {
+    v.sort_by_key(|d| d.1);
+    v
 }
 
 type Push<'a> = dyn FnMut(DiagnosticKind, &'static str, Option<usize>, &str) + 'a;

@@ -98,6 +98,8 @@ pub enum Allowed<'a> {
     /// `*`: every name but `authorization`, which Fetch §2.2.2 makes a "CORS non-wildcard
     /// request-header name" (Fetch §4.8 never lets `*` cover it).
     AnyButAuthorization,
+    /// `*` and `authorization` listed beside it: every name.
+    Any,
     /// Exactly these names.
     List(&'a AllowedNames),
 }
@@ -334,6 +336,7 @@ enum Lookup {
 fn lookup(allowed: Allowed<'_>, name: &[u8]) -> Lookup {
     const AUTHORIZATION: &[u8] = super::fetch::NON_WILDCARD_REQUEST_HEADER.as_bytes();
     match allowed {
+        Allowed::Any => Lookup::Allowed,
         Allowed::AnyButAuthorization => {
             if name.len() == AUTHORIZATION.len() && Key::of(name) == Key::of(AUTHORIZATION) {
                 Lookup::Denied
@@ -476,6 +479,7 @@ mod tests {
         })?;
         for name in list.names() {
             let ok = match allowed {
+                Allowed::Any => true,
                 Allowed::AnyButAuthorization => !name.eq_ignore_ascii_case(b"authorization"),
                 Allowed::List(names) => names.names().iter().any(|a| a.eq_ignore_ascii_case(name)),
             };

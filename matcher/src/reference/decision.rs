@@ -126,12 +126,11 @@ impl NaiveEngine {
             }
         }
 
-        let any_request_header = is_wildcard_list(&config.request_headers);
+        // `*` may stand beside `authorization`, which it never covers (Fetch §2.2.2).
+        let any_request_header = config.request_headers.iter().any(|h| h == "*");
         let mut request_headers = Vec::new();
-        if !any_request_header {
-            for h in &config.request_headers {
-                request_headers.push(h.to_ascii_lowercase());
-            }
+        for h in config.request_headers.iter().filter(|h| *h != "*") {
+            request_headers.push(h.to_ascii_lowercase());
         }
 
         let expose = if config.expose_headers.is_empty() {

@@ -4,6 +4,10 @@
 //! [`RequestView::apply`] and [`RequestView::preflight_response`] for a decision about the view's
 //! request, which reuse the request's header values instead of copying them.
 //!
+//! The policy owns the CORS response headers: whatever the upstream response set, [`apply`] leaves it
+//! with exactly the `Access-Control-*` headers the decision gives, on every path (a request without
+//! `Origin` included), and merges the decision's `Vary` tokens into the upstream's.
+//!
 //! ```
 //! use corsmatch::http::{apply, preflight_response, RequestView};
 //! use corsmatch::policy::{Policy, PolicyConfig};
@@ -40,7 +44,7 @@ use http::{Method, Response, StatusCode};
 
 use crate::policy::fetch::{names, values};
 use crate::policy::request_headers::MAX_LINES;
-use crate::policy::{Decision, DecisionKind, Request};
+use crate::policy::{Decision, Request};
 
 /// The CORS-relevant parts of an `http` request, borrowed. Holds up to one line more than the
 /// `Access-Control-Request-Headers` limit, so that a request over it is still seen to be over it,
@@ -148,7 +152,8 @@ impl<'r> RequestView<'r> {
     }
 }
 
-/// The CORS response headers that [`apply`] replaces, as `http`'s constants where it has them.
+/// The CORS response headers that [`apply`] removes from a response before setting the decision's,
+/// as `http`'s constants where it has them.
 const CORS_RESPONSE_HEADERS: [HeaderName; 7] = [
     header::ACCESS_CONTROL_ALLOW_ORIGIN,
     header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
@@ -158,6 +163,9 @@ const CORS_RESPONSE_HEADERS: [HeaderName; 7] = [
     ALLOW_PRIVATE_NETWORK,
     header::ACCESS_CONTROL_EXPOSE_HEADERS,
 ];
+
+/// What the name of every header in [`CORS_RESPONSE_HEADERS`] starts with.
+const CORS_PREFIX: &str = "access-control-";
 
 /// `Access-Control-Allow-Private-Network` (not among `http`'s constants).
 const ALLOW_PRIVATE_NETWORK: HeaderName = HeaderName::from_static(names::ALLOW_PRIVATE_NETWORK);
@@ -202,9 +210,12 @@ fn copied_value(value: &[u8]) -> Option<HeaderValue> {
     static_value(value).or_else(|| HeaderValue::from_bytes(value).ok())
 }
 
-/// Sets the decision's headers on `headers` (a response's). CORS headers already there are replaced
-/// (the decision is the authority: a denial removes them); `Vary` tokens are appended to an existing
-/// `Vary` unless it already holds them (case-insensitively) or is `*`.
+/// Sets the decision's headers on `headers` (a response's). The policy owns the CORS response headers:
+/// on every path (allowed, denied, not CORS), the `Access-Control-Allow-Origin`, `-Allow-Credentials`,
+/// `-Allow-Methods`, `-Allow-Headers`, `-Expose-Headers`, `-Max-Age` and `-Allow-Private-Network`
+/// headers already there are removed, and the response leaves with exactly the ones the decision
+/// gives. `Vary` is merged instead: the decision's tokens are appended to an existing `Vary` unless it
+/// already holds them (case-insensitively) or is `*`; its other tokens stay.
 pub fn apply(decision: &Decision<'_, '_>, headers: &mut HeaderMap) {
     write(decision, headers, copied_value);
 }
@@ -215,11 +226,7 @@ fn write(
     headers: &mut HeaderMap,
     value: impl Fn(&[u8]) -> Option<HeaderValue>,
 ) {
-    if decision.kind() != DecisionKind::NotCors && !headers.is_empty() {
-        for name in CORS_RESPONSE_HEADERS {
-            headers.remove(name);
-        }
-    }
+    remove_cors_headers(headers);
     // Grow the map once, not once per header.
     headers.reserve(decision.headers().count());
     for (name, bytes) in decision.headers() {
@@ -230,6 +237,21 @@ fn write(
         // Values come from validated request headers or the policy: they are valid header values.
         if let Some(value) = value(bytes) {
             headers.append(header_name(name), value);
+        }
+    }
+}
+
+/// Removes every [`CORS_RESPONSE_HEADERS`] header from `headers`, whatever the decision: the policy is
+/// the only source of those headers, so one the upstream set never leaves with the response, not even
+/// on a request without `Origin` (a cache would hand it to everyone). One pass over the names, with
+/// no lookup at all when none of them starts with `access-control-` (the usual upstream response).
+fn remove_cors_headers(headers: &mut HeaderMap) {
+    if headers
+        .keys()
+        .any(|name| name.as_str().starts_with(CORS_PREFIX))
+    {
+        for name in CORS_RESPONSE_HEADERS {
+            headers.remove(name);
         }
     }
 }
@@ -297,7 +319,7 @@ fn respond(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{Policy, PolicyConfig};
+    use crate::policy::{DecisionKind, Policy, PolicyConfig};
 
     fn policy(any: bool) -> Policy {
         let origin = if any { "*" } else { "https://app.example.com" };
@@ -451,6 +473,36 @@ mod tests {
                 ("vary".to_string(), "Origin".to_string())
             ]
         );
+    }
+
+    #[test]
+    fn upstream_cors_headers_never_leave_without_origin() {
+        for any in [false, true] {
+            let policy = policy(any);
+            let headers = HeaderMap::new();
+            let view = RequestView::new(&Method::GET, &headers);
+            let decision = policy.evaluate(&view.request());
+            assert_eq!(decision.kind(), DecisionKind::NotCors);
+            let mut response = HeaderMap::new();
+            for name in CORS_RESPONSE_HEADERS {
+                response.append(name, "https://evil.example".parse().unwrap());
+            }
+            response.insert("content-type", "text/plain".parse().unwrap());
+            response.insert(VARY, "Accept-Encoding".parse().unwrap());
+            let mut reused = response.clone();
+            apply(&decision, &mut response);
+            view.apply(&decision, &mut reused);
+            assert_eq!(all(&reused), all(&response));
+            let mut want = vec![
+                ("content-type".to_string(), "text/plain".to_string()),
+                ("vary".to_string(), "Accept-Encoding".to_string()),
+            ];
+            // Under `*` without credentials the answer does not depend on the origin: no Vary added.
+            if !any {
+                want.push(("vary".to_string(), "Origin".to_string()));
+            }
+            assert_eq!(all(&response), want, "any origin: {any}");
+        }
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! Runs `corpus/cases/decisions-*.toml` against the engine (bytes level and `http` adapter) and the
-//! naive reference engine. Every failing case is reported at once.
+//! naive reference engine: the decision's headers, and the response leaving the adapter (and the
+//! reference's [`NaiveDecision::respond`]) when the case gives upstream response headers. Every failing
+//! case is reported at once.
 
 #![cfg(all(feature = "reference", feature = "serde", feature = "http"))]
 
 use std::path::Path;
 
 use corsmatch::policy::{Policy, PolicyConfig, Request};
-use corsmatch::reference::decision::{NaiveEngine, NaiveRequest};
+use corsmatch::reference::decision::{NaiveDecision, NaiveEngine, NaiveRequest};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -25,6 +27,10 @@ struct Case {
     reason: Option<String>,
     status: Option<u16>,
     headers: Vec<(String, String)>,
+    /// The upstream response's headers, for `apply`; none when absent.
+    upstream: Option<Vec<(String, String)>>,
+    /// Every header of the response after `apply` on `upstream` (required with `upstream`).
+    response: Option<Vec<(String, String)>>,
 }
 
 #[derive(Deserialize)]
@@ -51,6 +57,12 @@ fn sorted(mut h: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
     h
 }
 
+fn bytes(h: &[(String, String)]) -> Vec<(String, Vec<u8>)> {
+    h.iter()
+        .map(|(n, v)| (n.clone(), v.as_bytes().to_vec()))
+        .collect()
+}
+
 fn engine(policy: &Policy, r: &Req) -> Outcome {
     let lines: Vec<&[u8]> = r.acrh.iter().map(|l| l.as_bytes()).collect();
     let request = Request {
@@ -73,8 +85,9 @@ fn engine(policy: &Policy, r: &Req) -> Outcome {
     )
 }
 
-/// The same request through the `http` adapter (`apply`, and `RequestView::apply`, which must agree).
-fn adapter(policy: &Policy, r: &Req) -> Option<Outcome> {
+/// The same request through the `http` adapter (`apply`, and `RequestView::apply`, which must agree),
+/// applied to a response with the `upstream` headers.
+fn adapter(policy: &Policy, r: &Req, upstream: &http::HeaderMap) -> Option<Outcome> {
     let method = http::Method::from_bytes(r.method.as_bytes()).ok()?;
     let mut headers = http::HeaderMap::new();
     let value = |s: &str| http::HeaderValue::from_bytes(s.as_bytes()).ok();
@@ -92,10 +105,10 @@ fn adapter(policy: &Policy, r: &Req) -> Option<Outcome> {
     }
     let view = corsmatch::http::RequestView::new(&method, &headers);
     let d = policy.evaluate(&view.request());
-    let mut response = http::HeaderMap::new();
+    let mut response = upstream.clone();
     corsmatch::http::apply(&d, &mut response);
     // Reusing the request's values gives the same headers.
-    let mut reused = http::HeaderMap::new();
+    let mut reused = upstream.clone();
     view.apply(&d, &mut reused);
     assert_eq!(reused, response, "RequestView::apply and apply differ");
     let headers = response
@@ -110,20 +123,35 @@ fn adapter(policy: &Policy, r: &Req) -> Option<Outcome> {
     ))
 }
 
-fn naive(policy: &PolicyConfig, r: &Req) -> Outcome {
-    let d = NaiveEngine::new(policy).decide(&NaiveRequest {
+fn naive(policy: &PolicyConfig, r: &Req) -> NaiveDecision {
+    NaiveEngine::new(policy).decide(&NaiveRequest {
         method: r.method.as_bytes().to_vec(),
         origin: r.origin.as_ref().map(|o| o.as_bytes().to_vec()),
         acrm: r.acrm.as_ref().map(|m| m.as_bytes().to_vec()),
         acrh: r.acrh.iter().map(|l| l.as_bytes().to_vec()).collect(),
         private_network: r.private_network,
-    });
+    })
+}
+
+/// The naive decision's outcome, with `headers` as its headers.
+fn naive_outcome(d: &NaiveDecision, headers: Vec<(String, Vec<u8>)>) -> Outcome {
     (
         d.kind.to_string(),
         d.reason.map(str::to_string),
         d.status,
-        sorted(d.headers),
+        sorted(headers),
     )
+}
+
+/// The upstream response's headers as a `HeaderMap`, in order.
+fn header_map(upstream: &[(String, String)]) -> Result<http::HeaderMap, String> {
+    let mut map = http::HeaderMap::new();
+    for (n, v) in upstream {
+        let name = http::HeaderName::from_bytes(n.as_bytes()).map_err(|e| format!("{n}: {e}"))?;
+        let value = http::HeaderValue::from_bytes(v.as_bytes()).map_err(|e| format!("{v}: {e}"))?;
+        map.append(name, value);
+    }
+    Ok(map)
 }
 
 #[test]
@@ -152,16 +180,33 @@ fn decision_tables() {
                     continue;
                 }
             };
+            let upstream = case.upstream.as_deref().unwrap_or_default();
+            if case.upstream.is_some() != case.response.is_some() {
+                failures.push(format!(
+                    "[{}] `upstream` and `response` go together",
+                    case.name
+                ));
+                continue;
+            }
+            let upstream_map = match header_map(upstream) {
+                Ok(map) => map,
+                Err(e) => {
+                    failures.push(format!("[{}] invalid upstream header {e}", case.name));
+                    continue;
+                }
+            };
             let want: Outcome = (
                 case.expect.clone(),
                 case.reason.clone(),
                 case.status,
-                sorted(
-                    case.headers
-                        .iter()
-                        .map(|(n, v)| (n.clone(), v.as_bytes().to_vec()))
-                        .collect(),
-                ),
+                sorted(bytes(&case.headers)),
+            );
+            // Without upstream headers, the response holds exactly the decision's headers.
+            let want_response: Outcome = (
+                want.0.clone(),
+                want.1.clone(),
+                want.2,
+                sorted(bytes(case.response.as_deref().unwrap_or(&case.headers))),
             );
             let show = |o: &Outcome| {
                 let h: Vec<String> =
@@ -170,21 +215,28 @@ fn decision_tables() {
                         .collect();
                 format!("{} {:?} {:?} [{}]", o.0, o.1, o.2, h.join(" | "))
             };
-            let mut check = |who: &str, got: Outcome| {
-                if got != want {
+            let mut check = |who: &str, got: Outcome, want: &Outcome| {
+                if got != *want {
                     failures.push(format!(
                         "[{}] {who}\n   got  {}\n   want {}",
                         case.name,
                         show(&got),
-                        show(&want)
+                        show(want)
                     ));
                 }
             };
-            check("engine", engine(&policy, &case.request));
-            if let Some(got) = adapter(&policy, &case.request) {
-                check("http adapter", got);
+            check("engine", engine(&policy, &case.request), &want);
+            if let Some(got) = adapter(&policy, &case.request, &upstream_map) {
+                check("http adapter", got, &want_response);
             }
-            check("naive engine", naive(&case.policy, &case.request));
+            let d = naive(&case.policy, &case.request);
+            check("naive engine", naive_outcome(&d, d.headers.clone()), &want);
+            let upstream = bytes(upstream);
+            check(
+                "naive response",
+                naive_outcome(&d, d.respond(&upstream)),
+                &want_response,
+            );
         }
     }
     assert!(

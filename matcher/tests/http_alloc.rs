@@ -119,3 +119,47 @@ fn allocations_per_response() {
         assert_eq!(run(true), reused, "{label}, RequestView");
     }
 }
+
+/// Removing the CORS headers an upstream response set allocates nothing: applying a decision to an
+/// upstream response costs as many allocations with them as without them, on every path.
+#[test]
+fn upstream_cors_headers_are_removed_without_allocating() {
+    let _serial = SERIAL.lock().unwrap();
+    let policy = policy();
+    let cases = [
+        ("actual", request("GET", None, false)),
+        ("actual, denied", {
+            let (method, mut headers) = request("GET", None, false);
+            headers.insert("origin", HeaderValue::from_static("https://evil.example"));
+            (method, headers)
+        }),
+        ("preflight", request("OPTIONS", Some("PUT"), false)),
+        ("not CORS", (Method::GET, HeaderMap::new())),
+    ];
+    for (label, (method, headers)) in cases {
+        let run = |stale: bool| {
+            count(|| {
+                // Room enough that the decision's headers never grow the map.
+                let mut h = HeaderMap::with_capacity(32);
+                h.insert("content-type", HeaderValue::from_static("text/html"));
+                h.insert("cache-control", HeaderValue::from_static("no-store"));
+                h.insert("vary", HeaderValue::from_static("Accept-Encoding"));
+                if stale {
+                    h.insert(
+                        "access-control-allow-origin",
+                        HeaderValue::from_static("https://evil.example"),
+                    );
+                    h.insert(
+                        "access-control-allow-credentials",
+                        HeaderValue::from_static("true"),
+                    );
+                    h.insert("access-control-max-age", HeaderValue::from_static("86400"));
+                }
+                let view = RequestView::new(&method, &headers);
+                view.apply(&policy.evaluate(&view.request()), &mut h);
+                black_box(h);
+            })
+        };
+        assert_eq!(run(true), run(false), "{label}");
+    }
+}

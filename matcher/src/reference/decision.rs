@@ -2,7 +2,8 @@
 //! fuzzing and benches (feature `reference`).
 //!
 //! It is written line by line from `corpus/cases/README.md` ("`decisions-*.toml`": "The policy file"
-//! and "Decision rules" 1–8) and DESIGN.md ("The CORS decision"), and it shares **no code** with the
+//! and "Decision rules" 1–8; for [`NaiveDecision::respond`], the rule on upstream CORS headers in
+//! "Semantics decided here") and DESIGN.md ("The CORS decision"), and it shares **no code** with the
 //! engine: from `crate::policy` it only reads the plain [`PolicyConfig`] data struct, it never touches
 //! `crate::origin` or `crate::automata`, and origin matching goes through this crate's own naive
 //! [`ReferenceMatcher`], built from the config's origins parsed by the config-side language
@@ -64,6 +65,62 @@ pub struct NaiveDecision {
     pub status: Option<u16>,
     /// Every header the engine sets: lowercase name and value bytes, in no meaningful order.
     pub headers: Vec<(String, Vec<u8>)>,
+}
+
+/// The CORS response headers, of which the policy is the only source (`corpus/cases/README.md`,
+/// "Semantics decided here").
+const CORS_RESPONSE_HEADERS: [&str; 7] = [
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+    "access-control-allow-methods",
+    "access-control-allow-headers",
+    "access-control-expose-headers",
+    "access-control-max-age",
+    "access-control-allow-private-network",
+];
+
+impl NaiveDecision {
+    /// The headers of the response that leaves when this decision is applied to an upstream response
+    /// whose headers are `upstream` (name, value; one entry per header line), as the README's "Semantics
+    /// decided here" says: every upstream header is kept (its name lowercased) except the CORS
+    /// response headers, which only the decision sets; the decision's headers are added, `Vary` aside;
+    /// the decision's `Vary` tokens that no upstream `Vary` line holds (case-insensitively) are added
+    /// as one more `Vary` line, joined with `, `, and none when an upstream `Vary` holds `*`.
+    pub fn respond(&self, upstream: &[(String, Vec<u8>)]) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut upstream_vary: Vec<Vec<u8>> = Vec::new();
+        for (name, value) in upstream {
+            let name = name.to_ascii_lowercase();
+            if CORS_RESPONSE_HEADERS.contains(&name.as_str()) {
+                continue;
+            }
+            if name == "vary" {
+                for token in split_elements(value) {
+                    upstream_vary.push(token.to_ascii_lowercase());
+                }
+            }
+            out.push((name, value.clone()));
+        }
+        for (name, value) in &self.headers {
+            if name != "vary" {
+                out.push((name.clone(), value.clone()));
+                continue;
+            }
+            if upstream_vary.contains(&b"*".to_vec()) {
+                continue;
+            }
+            let mut missing: Vec<Vec<u8>> = Vec::new();
+            for token in split_elements(value) {
+                if !upstream_vary.contains(&token.to_ascii_lowercase()) {
+                    missing.push(token);
+                }
+            }
+            if !missing.is_empty() {
+                out.push((name.clone(), missing.join(&b", "[..])));
+            }
+        }
+        out
+    }
 }
 
 /// The naive engine: a normalized copy of the policy plus a [`ReferenceMatcher`].
@@ -354,7 +411,6 @@ impl NaiveEngine {
     }
 }
 
-/// Rule 6: 403, only the full `Vary`, never an `access-control-*` header.
 /// Reads `Access-Control-Request-Headers` lines as rule 4 of `corpus/cases/README.md` says: limits
 /// first (lines, bytes, elements counting empty ones), then every non-empty trimmed element must be a
 /// token. Returns the names as sent, or the deny reason.
@@ -392,6 +448,7 @@ pub fn parse_header_list(lines: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, &'static str
     Ok(names)
 }
 
+/// Rule 6: 403, only the full `Vary`, never an `access-control-*` header.
 fn preflight_denied(reason: &'static str) -> NaiveDecision {
     NaiveDecision {
         kind: "preflight-denied",
@@ -812,6 +869,61 @@ mod tests {
             .headers
             .iter()
             .any(|(n, _)| n == "access-control-allow-private-network"));
+    }
+
+    #[test]
+    fn respond_owns_the_cors_headers() {
+        let upstream = |list: &[(&str, &str)]| -> Vec<(String, Vec<u8>)> {
+            list.iter()
+                .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+                .collect()
+        };
+        let sorted = |mut h: Vec<(String, Vec<u8>)>| {
+            h.sort();
+            h
+        };
+        let stale = upstream(&[
+            ("Access-Control-Allow-Origin", "https://evil.example"),
+            ("access-control-allow-credentials", "true"),
+            ("Vary", "Accept-Encoding, origin"),
+            ("content-type", "text/plain"),
+        ]);
+        // No Origin: the upstream's CORS headers go; `Origin` is already in its Vary.
+        let d = NaiveEngine::new(&config(&[APP])).decide(&actual("GET", None));
+        assert_eq!(
+            sorted(d.respond(&stale)),
+            sorted(upstream(&[
+                ("vary", "Accept-Encoding, origin"),
+                ("content-type", "text/plain"),
+            ]))
+        );
+        // Allowed: replaced by the decision's.
+        let d = NaiveEngine::new(&config(&["*"])).decide(&actual("GET", Some(APP)));
+        assert_eq!(
+            sorted(d.respond(&stale)),
+            sorted(upstream(&[
+                ("access-control-allow-origin", "*"),
+                ("vary", "Accept-Encoding, origin"),
+                ("content-type", "text/plain"),
+            ]))
+        );
+        // Only the missing Vary tokens are added; none after `*`.
+        let d = NaiveEngine::new(&config(&[APP])).decide(&preflight(APP, "GET", &[]));
+        let got = d.respond(&upstream(&[("vary", "ORIGIN")]));
+        assert_eq!(
+            sorted(got),
+            sorted(upstream(&[
+                ("access-control-allow-origin", APP),
+                ("access-control-allow-methods", "GET"),
+                ("vary", "ORIGIN"),
+                (
+                    "vary",
+                    "Access-Control-Request-Method, Access-Control-Request-Headers"
+                ),
+            ]))
+        );
+        let got = d.respond(&upstream(&[("vary", "x, *")]));
+        assert!(got.iter().filter(|(n, _)| n == "vary").count() == 1);
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub fn load(policy: Option<&Path>, allow: &[String], require_origins: bool) -> R
     let mut file_origins = 0;
     let mut name = String::new();
     if let Some(path) = policy {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = crate::input::read_text(path, crate::input::MAX_POLICY_BYTES).map_err(|e| {
             eprintln!("error: cannot read policy file {}: {e}", path.display());
         })?;
         config = toml::from_str(&text).map_err(|e| {

@@ -35,6 +35,8 @@ same way and then reading stops with exit status 2.
 
 Exit status: 0 when every origin was allowed, 1 when any was denied, 2 on a usage or
 configuration error, a policy file over 16 MiB, or a line of over 1 MiB on standard input.
+Allowlist entries are numbered from 0 in messages: `origins[i]` in the policy file, `--allow[j]`
+for the j-th --allow flag.
 
 Patterns: https://example.com  https://*.example.com  http://localhost:*  null  *
           regex:^https://pr-[0-9]+\\.preview\\.example\\.dev$";

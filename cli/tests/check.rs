@@ -123,11 +123,11 @@ fn every_config_error_is_reported_with_exit_two() {
     assert!(out.stdout.is_empty());
     let err = text(&out.stderr);
     assert!(
-        err.contains("--allow #1 `https://example.com/app`: the entry has a path"),
+        err.contains("--allow[0] `https://example.com/app`: the entry has a path"),
         "{err}"
     );
     assert!(
-        err.contains("--allow #3 `https://a.*.example.com`"),
+        err.contains("--allow[2] `https://a.*.example.com`"),
         "{err}"
     );
     assert!(err.contains("fix: "), "{err}");
@@ -406,6 +406,46 @@ fn a_policy_file_over_16_mib_is_refused_with_exit_two() {
         text(&out.stderr).contains("larger than the 16 MiB limit"),
         "{}",
         text(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn entries_are_numbered_from_zero_in_every_message() {
+    let dir = std::env::temp_dir().join(format!("corsmatch-cli-numbers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let policy = dir.join("policy.toml");
+    std::fs::write(
+        &policy,
+        "origins = [\"https://b.example.com\", \"https://a.example.com\", \"HTTPS://B.example.com\"]\n",
+    )
+    .unwrap();
+    let out = run(
+        &[
+            "check",
+            "--policy",
+            policy.to_str().unwrap(),
+            "--allow",
+            "HTTPS://C.example.com",
+            "--allow",
+            "https://c.example.com",
+            "--allow",
+            "https://a.example.com",
+            "https://c.example.com",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let p = policy.display();
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "note: {p}: origins[2] `HTTPS://B.example.com`: scheme and host lowercased\n\
+             note: {p}: origins[2] `HTTPS://B.example.com`: same as origins[0] in {p}; ignored\n\
+             note: --allow[0] `HTTPS://C.example.com`: scheme and host lowercased\n\
+             note: --allow[1] `https://c.example.com`: same as --allow[0]; ignored\n\
+             note: --allow[2] `https://a.example.com`: same as origins[1] in {p}; ignored\n"
+        )
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

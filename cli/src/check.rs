@@ -78,31 +78,32 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut denied = false;
+    let mut unterminated = false;
     let result = if args.origins.is_empty() {
         let stdin = io::stdin();
         let mut input = stdin.lock();
-        let mut line = Vec::new();
+        let mut line = Vec::with_capacity(KEPT);
         loop {
-            line.clear();
-            match input.read_until(b'\n', &mut line) {
-                Ok(0) => break Ok(()),
-                Ok(_) => {}
-                Err(e) => break Err(e),
-            }
-            if line.last() == Some(&b'\n') {
-                line.pop();
-                if line.last() == Some(&b'\r') {
-                    line.pop();
+            match read_line(&mut input, &mut line) {
+                Ok(Line::End) => break Ok(()),
+                Ok(Line::Read(len)) => {
+                    if let Err(e) =
+                        decide(loaded.policy.matcher(), &line, len, &mut out, &mut denied)
+                    {
+                        break Err(e);
+                    }
                 }
-            }
-            if let Err(e) = decide(loaded.policy.matcher(), &line, &mut out, &mut denied) {
-                break Err(e);
+                Ok(Line::Endless) => {
+                    unterminated = true;
+                    break deny_too_long(&line, None, &mut out);
+                }
+                Err(e) => break Err(e),
             }
         }
     } else {
         args.origins
             .iter()
-            .try_for_each(|o| decide(loaded.policy.matcher(), o, &mut out, &mut denied))
+            .try_for_each(|o| decide(loaded.policy.matcher(), o, o.len(), &mut out, &mut denied))
     };
     match result.and_then(|()| out.flush()) {
         Ok(()) => {}
@@ -112,6 +113,12 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     }
+    if unterminated {
+        eprintln!(
+            "error: standard input: a line runs past {MAX_LINE_LEN} bytes without a newline; stopped reading"
+        );
+        return ExitCode::from(EXIT_CONFIG);
+    }
     if denied {
         ExitCode::from(1)
     } else {
@@ -119,12 +126,84 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     }
 }
 
+/// The longest line read from standard input, terminator included: a line that runs on past it
+/// without a newline (an endless stream such as `/dev/zero`) ends the run with exit status 2.
+pub const MAX_LINE_LEN: usize = 1 << 20;
+
+/// The bytes of a line kept for deciding it: a whole origin of [`origin::MAX_ORIGIN_LEN`] bytes with a
+/// `\r`, plus one to tell that a line is longer.
+const KEPT: usize = origin::MAX_ORIGIN_LEN + 2;
+
+/// How many bytes of an over-long origin are printed.
+const SHOWN: usize = 64;
+
+/// One line of standard input.
+enum Line {
+    /// The end of the input: no further line.
+    End,
+    /// A line of this many bytes (without its `\n` or `\r\n`), of which the buffer holds the first
+    /// [`KEPT`] at most.
+    Read(usize),
+    /// More than [`MAX_LINE_LEN`] bytes without a newline; the buffer holds the first [`KEPT`].
+    Endless,
+}
+
+/// Reads the next line into `line`, keeping at most [`KEPT`] bytes of it and reading the rest in
+/// the reader's buffer-sized chunks, so that memory stays bounded whatever the input.
+fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<Line> {
+    line.clear();
+    let mut len = 0usize;
+    let mut last = None;
+    loop {
+        let buf = match input.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            if len == 0 {
+                return Ok(Line::End);
+            }
+            break;
+        }
+        let (chunk, newline) = match buf.iter().position(|&b| b == b'\n') {
+            Some(at) => (&buf[..at], true),
+            None => (buf, false),
+        };
+        let keep = (KEPT - line.len()).min(chunk.len());
+        line.extend_from_slice(&chunk[..keep]);
+        len += chunk.len();
+        last = chunk.last().copied().or(last);
+        let used = chunk.len() + usize::from(newline);
+        input.consume(used);
+        if newline {
+            if last == Some(b'\r') {
+                len -= 1;
+                line.truncate(len);
+            }
+            return Ok(Line::Read(len));
+        }
+        if len > MAX_LINE_LEN {
+            return Ok(Line::Endless);
+        }
+    }
+    // The last line, without a terminator: nothing is removed.
+    Ok(Line::Read(len))
+}
+
+/// Decides `origin`, of which only a prefix may be at hand when it is longer than any origin
+/// (`len` is its full length).
 fn decide(
     matcher: &OriginMatcher,
     origin: &[u8],
+    len: usize,
     out: &mut impl Write,
     denied: &mut bool,
 ) -> io::Result<()> {
+    if len > origin::MAX_ORIGIN_LEN {
+        *denied = true;
+        return deny_too_long(origin, Some(len), out);
+    }
     let shown = display(origin);
     match matcher.find(origin) {
         Some(rule) => writeln!(out, "allow\t{shown}\t{}", matcher.rule(rule)),
@@ -138,11 +217,62 @@ fn decide(
     }
 }
 
+/// The deny line of an origin longer than any origin can be: its first [`SHOWN`] bytes, escaped, then
+/// `...`, and its length (`None`: more than [`MAX_LINE_LEN`] bytes without a newline).
+fn deny_too_long(prefix: &[u8], len: Option<usize>, out: &mut impl Write) -> io::Result<()> {
+    let shown = display(&prefix[..prefix.len().min(SHOWN)]);
+    let size = match len {
+        Some(len) => format!("{len} bytes"),
+        None => format!("more than {MAX_LINE_LEN} bytes without a newline"),
+    };
+    writeln!(
+        out,
+        "deny\t{shown}...\tmalformed origin: too long: {size}, over the {}-byte limit (shown truncated to its first {SHOWN} bytes)",
+        origin::MAX_ORIGIN_LEN
+    )
+}
+
 /// The origin as printed: verbatim when it is printable ASCII, escaped (`\t`, `\xff`, …) otherwise.
 fn display(origin: &[u8]) -> String {
     if origin.iter().all(|b| (0x20..0x7f).contains(b)) {
         String::from_utf8_lossy(origin).into_owned()
     } else {
         origin.escape_ascii().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_usage_states_the_limits() {
+        for limit in [
+            format!("longest origin ({} bytes)", origin::MAX_ORIGIN_LEN),
+            format!("its first {SHOWN} bytes"),
+            format!("1 MiB ({MAX_LINE_LEN} bytes)"),
+            format!(
+                "a policy file over {}",
+                crate::input::human(crate::input::MAX_POLICY_BYTES)
+            ),
+        ] {
+            assert!(USAGE.contains(&limit), "{limit}");
+        }
+    }
+
+    #[test]
+    fn lines_are_kept_up_to_the_longest_origin() {
+        let mut input = io::BufReader::with_capacity(16, &b"ab\r\ncd\r\n\nx\r"[..]);
+        let mut line = Vec::new();
+        let mut read = |input: &mut io::BufReader<&[u8]>| match read_line(input, &mut line) {
+            Ok(Line::Read(len)) => Some((len, line.clone())),
+            Ok(Line::End) => None,
+            other => panic!("{:?}", other.is_ok()),
+        };
+        assert_eq!(read(&mut input), Some((2, b"ab".to_vec())));
+        assert_eq!(read(&mut input), Some((2, b"cd".to_vec())));
+        assert_eq!(read(&mut input), Some((0, Vec::new())));
+        assert_eq!(read(&mut input), Some((2, b"x\r".to_vec())));
+        assert_eq!(read(&mut input), None);
     }
 }

@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use corsmatch::policy::{Diagnostic, Policy, PolicyConfig, Severity};
+use corsmatch::pattern::NoteKind;
+use corsmatch::policy::{Diagnostic, DiagnosticKind, Policy, PolicyConfig, Severity};
 
 /// A validated policy and the configuration it came from.
 pub struct Loaded {
@@ -20,7 +21,7 @@ pub fn load(policy: Option<&Path>, allow: &[String], require_origins: bool) -> R
     let mut file_origins = 0;
     let mut name = String::new();
     if let Some(path) = policy {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = crate::input::read_text(path, crate::input::MAX_POLICY_BYTES).map_err(|e| {
             eprintln!("error: cannot read policy file {}: {e}", path.display());
         })?;
         config = toml::from_str(&text).map_err(|e| {
@@ -38,12 +39,36 @@ pub fn load(policy: Option<&Path>, allow: &[String], require_origins: bool) -> R
         eprintln!("error: the allowlist is empty: give --allow PATTERN or --policy FILE");
         return Err(());
     }
-    let label = |d: &Diagnostic| match d.index {
-        Some(i) if d.key == "origins" && i >= file_origins => {
-            format!("--allow #{}", i - file_origins + 1)
+    // Entries are numbered from 0 everywhere, as TOML arrays are: `origins[i]` for the policy file's
+    // entries, `--allow[j]` for the j-th `--allow` flag.
+    let entry = |i: usize| {
+        if i >= file_origins {
+            format!("--allow[{}]", i - file_origins)
+        } else {
+            format!("origins[{i}]")
         }
-        Some(i) => format!("{name}: {}[{i}]", d.key),
-        None => format!("{name}: {}", d.key),
+    };
+    let label = |d: &Diagnostic| {
+        let place = match d.index {
+            Some(i) if d.key == "origins" && i >= file_origins => return entry(i),
+            Some(i) => format!("{}[{i}]", d.key),
+            None => d.key.to_string(),
+        };
+        if name.is_empty() {
+            place
+        } else {
+            format!("{name}: {place}")
+        }
+    };
+    let describe = |d: &Diagnostic| match &d.kind {
+        // The library numbers the first entry within the combined list; say where it came from.
+        DiagnosticKind::OriginNormalized(NoteKind::Duplicate(first)) if *first < file_origins => {
+            format!("same as {} in {name}; ignored", entry(*first))
+        }
+        DiagnosticKind::OriginNormalized(NoteKind::Duplicate(first)) => {
+            format!("same as {}; ignored", entry(*first))
+        }
+        kind => kind.describe(),
     };
     let print = |d: &Diagnostic| {
         eprintln!(
@@ -51,7 +76,7 @@ pub fn load(policy: Option<&Path>, allow: &[String], require_origins: bool) -> R
             d.severity().name(),
             label(d),
             corsmatch::pattern::escape(&d.value),
-            d.kind.describe()
+            describe(d)
         );
         if d.severity() != Severity::Note {
             eprintln!("  fix: {}", d.kind.fix());

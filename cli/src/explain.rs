@@ -8,6 +8,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use corsmatch::policy::fetch::is_token;
 use corsmatch::policy::{DecisionKind, Policy, PolicyConfig, Request};
 use corsmatch::reference::browser::{self, HttpRequest, HttpResponse, Outcome, ScriptRequest};
 use serde_json::json;
@@ -21,8 +22,12 @@ usage: corsmatch explain --policy FILE --origin ORIGIN [--method METHOD] [--head
 Describes one script call, fetch() from page ORIGIN with that method and those request headers
 (and credentials mode \"include\" with --credentials): whether the browser sends a preflight, the
 engine's answer to the preflight and to the actual request, and whether the script can read the
-response. Exit status: 0 when the script can read the response, 1 when the browser blocks it, 2 on a
-usage or policy error.";
+response. METHOD and each header NAME must be tokens, as fetch() requires. Exit status: 0 when the
+script can read the response, 1 when the browser blocks it (or refuses to send it, as for CONNECT),
+2 on a usage or policy error.";
+
+/// The punctuation a token may hold besides letters and digits (RFC 9110 `tchar`).
+const TCHARS: &str = "!#$%&'*+-.^_`|~";
 
 struct Args {
     policy: PathBuf,
@@ -75,6 +80,19 @@ fn parse_args(args: Vec<OsString>) -> Result<Args, String> {
             },
             _ => return Err(format!("unknown argument `{arg}`")),
         }
+    }
+    // fetch() throws a TypeError before sending anything for these; they are not requests to explain.
+    if !is_token(method.as_bytes()) {
+        return Err(format!(
+            "--method `{}`: not an HTTP method; a method is a token (letters, digits and {TCHARS})",
+            method.escape_debug()
+        ));
+    }
+    if let Some((name, _)) = headers.iter().find(|(n, _)| !is_token(n.as_bytes())) {
+        return Err(format!(
+            "--header: `{}` is not a header name; a name is a token (letters, digits and {TCHARS})",
+            name.escape_debug()
+        ));
     }
     Ok(Args {
         policy: policy.ok_or("--policy FILE is required")?,
@@ -173,6 +191,9 @@ fn fix(reason: &str, args: &Args) -> String {
         "credentials-not-allowed" => format!(
             "set `credentials = true` in {file} (with explicit https origins), or call fetch without credentials"
         ),
+        "refused-by-browser" => {
+            "the browser never sends this request: use another method, or drop the header it refuses".into()
+        }
         _ => "fix the request".into(),
     }
 }
@@ -213,6 +234,9 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         .or_else(|| log.actual.as_ref().and_then(|a| a.1.clone()));
     let reason = match (&engine_reason, outcome.readable) {
         (Some(r), _) => Some(r.clone()),
+        (None, false) if outcome.preflight.is_none() && outcome.actual.is_none() => {
+            Some("refused-by-browser".to_string())
+        }
         (None, false) if args.credentials => Some("credentials-not-allowed".to_string()),
         (None, false) => Some("blocked-by-browser".to_string()),
         (None, true) => None,
@@ -312,6 +336,9 @@ fn print_text(args: &Args, outcome: &Outcome, log: &EngineLog, reason: Option<&s
                 println!("    engine: {}", kind.name());
             }
         }
+        None if outcome.actual.is_none() => {
+            println!("preflight: no (the browser refuses to build the request: fetch() throws)")
+        }
         None => println!("preflight: no (a simple request: safelisted method and headers)"),
     }
     match &outcome.actual {
@@ -323,6 +350,9 @@ fn print_text(args: &Args, outcome: &Outcome, log: &EngineLog, reason: Option<&s
                     None => println!("    engine: {}", kind.name()),
                 }
             }
+        }
+        None if outcome.preflight.is_none() => {
+            println!("actual request: not sent (fetch() throws before sending anything)")
         }
         None => println!("actual request: not sent (the preflight failed)"),
     }

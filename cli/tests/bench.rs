@@ -105,3 +105,59 @@ fn bench_reports_a_bad_trace_line_and_bad_arguments() {
     let out = run(&["bench", "--policy", "no-such-policy.toml"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_malformed_escape_in_a_trace_names_line_and_column() {
+    let trace = temp("bad-escape.trace");
+    std::fs::write(
+        &trace,
+        "# a comment\nOPTIONS\thttps://a.com\tPUT\nGET\thttps://a.com\\x+1\t-\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "bench",
+        "--policy",
+        "small",
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("line 3, column 18: bad escape `\\x+1`: \\x needs two hex digits"),
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_trace_over_256_mib_is_refused_with_exit_two() {
+    // An endless device: read up to the limit, not until memory runs out.
+    let out = run(&["bench", "--policy", "small", "--trace", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("trace /dev/zero: larger than the 256 MiB limit"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A regular file one byte over is refused by its size, before it is read (it is sparse).
+    let big = temp("big.trace");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len((256 << 20) + 1)
+        .unwrap();
+    let out = run(&[
+        "bench",
+        "--policy",
+        "small",
+        "--trace",
+        big.to_str().unwrap(),
+    ]);
+    std::fs::remove_file(&big).unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("larger than the 256 MiB limit"),
+        "{}",
+        text(&out.stderr)
+    );
+}

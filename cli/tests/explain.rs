@@ -189,3 +189,64 @@ fn bad_policy_exits_two() {
         "{err}"
     );
 }
+
+#[test]
+fn a_method_that_is_not_a_token_is_a_usage_error() {
+    let p = policy(POLICY);
+    for method in ["P T", "", "GET\r\n"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_corsmatch"))
+            .args(["explain", "--policy"])
+            .arg(&p)
+            .args(["--origin", "https://app.example.com", "--method", method])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{method:?}");
+        assert!(out.stdout.is_empty(), "{method:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.starts_with(&format!(
+                "error: --method `{}`: not an HTTP method",
+                method.escape_debug()
+            )),
+            "{err}"
+        );
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_corsmatch"))
+        .args(["explain", "--policy"])
+        .arg(&p)
+        .args(["--origin", "https://app.example.com", "--header", "X Y: 1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("`X Y` is not a header name"));
+}
+
+#[test]
+fn a_request_the_browser_refuses_is_explained_without_contradiction() {
+    // CONNECT is a token, but fetch() throws before sending anything: neither a simple request nor
+    // a failed preflight.
+    let p = policy(POLICY);
+    let args = ["--origin", "https://app.example.com", "--method", "CONNECT"];
+    let (code, text) = explain(&p, &args, false);
+    assert_eq!(code, 1);
+    assert!(
+        text.contains("preflight: no (the browser refuses to build the request: fetch() throws)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("actual request: not sent (fetch() throws before sending anything)"),
+        "{text}"
+    );
+    assert!(!text.contains("simple request"), "{text}");
+    assert!(!text.contains("the preflight failed"), "{text}");
+    assert!(
+        text.contains("'CONNECT' HTTP method is unsupported"),
+        "{text}"
+    );
+    let (code, v) = json(&p, &args);
+    assert_eq!(code, 1);
+    assert_eq!(v["preflight"], false);
+    assert_eq!(v["reason"], "refused-by-browser");
+}

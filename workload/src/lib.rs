@@ -22,7 +22,7 @@ pub mod trace;
 
 pub use generate::{generate, TraceOptions};
 pub use rng::Rng;
-pub use trace::{Trace, TraceError, TraceRequest};
+pub use trace::{Trace, TraceError, TraceErrorKind, TraceRequest};
 
 use std::path::{Path, PathBuf};
 

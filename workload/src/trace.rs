@@ -17,7 +17,8 @@
 //!   (two hex digits) — a literal `-` value is written `\x2d`. Values are otherwise written as they are,
 //!   since a trace must be able to hold exactly the bytes an attacker sends.
 //!
-//! [`Trace::parse`] reports the first bad line with its number; [`Trace::write`] is its inverse.
+//! [`Trace::parse`] reports the first bad line with its line and column (both 1-based) and a typed
+//! [`TraceErrorKind`]; [`Trace::write`] is its inverse.
 
 use std::fmt;
 
@@ -46,25 +47,85 @@ pub struct Trace {
     pub requests: Vec<TraceRequest>,
 }
 
-/// A trace line that could not be read.
+/// A trace line that could not be read: where, and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceError {
     /// The 1-based line number.
     pub line: usize,
-    /// What is wrong with it.
-    pub message: String,
+    /// The 1-based column within the line, counted in characters (a TAB is one): where the bad field
+    /// or escape starts.
+    pub column: usize,
+    /// What is wrong.
+    pub kind: TraceErrorKind,
+}
+
+/// What is wrong with a trace line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TraceErrorKind {
+    /// The first field, the method, is empty.
+    EmptyMethod,
+    /// Fewer than three TAB-separated fields.
+    MissingFields,
+    /// A `\x` escape not followed by two hex digits; the escape as written (up to 4 characters).
+    BadHexEscape(String),
+    /// A `\` followed by anything but `\`, `t`, `n`, `r` or `x`; the character after it, `None`
+    /// when the `\` ends the field.
+    UnknownEscape(Option<char>),
+}
+
+impl fmt::Display for TraceErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TraceErrorKind::EmptyMethod => f.write_str("the method is empty"),
+            TraceErrorKind::MissingFields => f.write_str(
+                "expected at least 3 TAB-separated fields: METHOD, ORIGIN, ACRM ('-' when absent)",
+            ),
+            TraceErrorKind::BadHexEscape(written) => write!(
+                f,
+                "bad escape `{}`: \\x needs two hex digits",
+                visible(written)
+            ),
+            TraceErrorKind::UnknownEscape(Some(c)) => write!(
+                f,
+                "bad escape `\\{}`: use \\\\, \\t, \\n, \\r or \\xNN",
+                visible(&c.to_string())
+            ),
+            TraceErrorKind::UnknownEscape(None) => {
+                f.write_str("bad escape: `\\` ends the field; write a backslash as \\\\")
+            }
+        }
+    }
+}
+
+/// `text` with control characters escaped (`\u{0}`), everything else as it is.
+fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 impl fmt::Display for TraceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.kind
+        )
     }
 }
 
 impl std::error::Error for TraceError {}
 
 impl Trace {
-    /// Reads a trace. Line terminators are `\n` or `\r\n`.
+    /// Reads a trace. Line terminators are `\n` or `\r\n`. The first bad line is an error naming its
+    /// line and column.
     pub fn parse(text: &str) -> Result<Trace, TraceError> {
         let mut requests = Vec::new();
         for (i, line) in text.split('\n').enumerate() {
@@ -72,36 +133,43 @@ impl Trace {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let err = |message: String| TraceError {
+            // `at` is a byte offset into `line`; the column counts characters.
+            let err = |at: usize, kind: TraceErrorKind| TraceError {
                 line: i + 1,
-                message,
+                column: line[..at].chars().count() + 1,
+                kind,
             };
-            let mut fields = line.split('\t');
-            let method = unescape(fields.next().unwrap_or_default()).map_err(&err)?;
-            if method.is_empty() {
-                return Err(err("the method is empty".into()));
+            let mut fields = Vec::new();
+            let mut start = 0;
+            for field in line.split('\t') {
+                fields.push((start, field));
+                start += field.len() + 1;
             }
-            let (Some(origin), Some(acrm)) = (fields.next(), fields.next()) else {
-                return Err(err(
-                    "expected at least 3 TAB-separated fields: METHOD, ORIGIN, ACRM ('-' when absent)"
-                        .into(),
-                ));
+            let field = |(start, text): (usize, &str)| {
+                unescape(text).map_err(|(at, kind)| err(start + at, kind))
             };
-            let optional = |f: &str| -> Result<Option<Vec<u8>>, String> {
-                if f == "-" {
+            let method = field(fields[0])?;
+            if method.is_empty() {
+                return Err(err(0, TraceErrorKind::EmptyMethod));
+            }
+            if fields.len() < 3 {
+                return Err(err(line.len(), TraceErrorKind::MissingFields));
+            }
+            let optional = |f: (usize, &str)| -> Result<Option<Vec<u8>>, TraceError> {
+                if f.1 == "-" {
                     Ok(None)
                 } else {
-                    unescape(f).map(Some)
+                    field(f).map(Some)
                 }
             };
             requests.push(TraceRequest {
                 method,
-                origin: optional(origin).map_err(&err)?,
-                request_method: optional(acrm).map_err(&err)?,
-                request_headers: fields
-                    .map(unescape)
-                    .collect::<Result<_, _>>()
-                    .map_err(&err)?,
+                origin: optional(fields[1])?,
+                request_method: optional(fields[2])?,
+                request_headers: fields[3..]
+                    .iter()
+                    .map(|&f| field(f))
+                    .collect::<Result<_, _>>()?,
             });
         }
         Ok(Trace { requests })
@@ -192,7 +260,8 @@ fn escape_into(bytes: &[u8], out: &mut String) {
     }
 }
 
-fn unescape(field: &str) -> Result<Vec<u8>, String> {
+/// The bytes of a field, or the byte offset of its bad escape and what is wrong with it.
+fn unescape(field: &str) -> Result<Vec<u8>, (usize, TraceErrorKind)> {
     let bytes = field.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -209,27 +278,36 @@ fn unescape(field: &str) -> Result<Vec<u8>, String> {
             Some(b'n') => out.push(b'\n'),
             Some(b'r') => out.push(b'\r'),
             Some(b'x') => {
-                let hex = bytes
+                // Exactly two hex digits: `u8::from_str_radix` alone would take `+1`.
+                let digits = bytes
                     .get(i + 2..i + 4)
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| {
-                        format!("bad escape at byte {}: \\x needs two hex digits", i + 1)
-                    })?;
-                out.push(hex);
+                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit));
+                let Some(&[hi, lo]) = digits else {
+                    // `i` is at a `\`, a character boundary.
+                    let written = field[i..].chars().take(4).collect();
+                    return Err((i, TraceErrorKind::BadHexEscape(written)));
+                };
+                out.push(hex_value(hi) << 4 | hex_value(lo));
                 i += 4;
                 continue;
             }
             _ => {
-                return Err(format!(
-                    "bad escape at byte {}: use \\\\, \\t, \\n, \\r or \\xNN",
-                    i + 1
-                ))
+                let next = field[i + 1..].chars().next();
+                return Err((i, TraceErrorKind::UnknownEscape(next)));
             }
         }
         i += 2;
     }
     Ok(out)
+}
+
+/// The value of an ASCII hex digit.
+fn hex_value(digit: u8) -> u8 {
+    match digit {
+        b'0'..=b'9' => digit - b'0',
+        b'a'..=b'f' => digit - b'a' + 10,
+        _ => digit - b'A' + 10,
+    }
 }
 
 #[cfg(test)]
@@ -262,20 +340,23 @@ mod tests {
     }
 
     #[test]
-    fn errors_name_the_line() {
-        for (text, line, needle) in [
-            ("GET\thttps://a.com\n", 1, "at least 3"),
-            ("# c\n\nGET\t\\q\t-\n", 3, "bad escape"),
-            ("GET\t\\x4\t-\n", 1, "two hex digits"),
-            ("\thttps://a.com\t-\n", 1, "method is empty"),
+    fn errors_name_the_line_and_column() {
+        for (text, line, column, needle) in [
+            ("GET\thttps://a.com\n", 1, 18, "at least 3"),
+            ("# c\n\nGET\t\\q\t-\n", 3, 5, "bad escape `\\q`"),
+            ("GET\t\\x4\t-\n", 1, 5, "`\\x4`"),
+            ("GET\t-\t-\tx-a,\\", 1, 13, "ends the field"),
+            ("\thttps://a.com\t-\n", 1, 1, "method is empty"),
         ] {
             let e = Trace::parse(text).unwrap_err();
-            assert_eq!(e.line, line, "{text:?}");
-            assert!(e.message.contains(needle), "{e}");
+            assert_eq!((e.line, e.column), (line, column), "{text:?}");
+            assert!(e.to_string().contains(needle), "{e}");
         }
         let ok = Trace::parse("GET\t\t-\r\nPOST\t-\t\\x2d\n").unwrap();
         assert_eq!(ok.requests[0].origin.as_deref(), Some(&b""[..]));
         assert_eq!(ok.requests[1].request_method.as_deref(), Some(&b"-"[..]));
+        let hex = Trace::parse("GET\t\\x4A\\xff\\x00\t-\n").unwrap();
+        assert_eq!(hex.requests[0].origin.as_deref(), Some(&b"J\xff\0"[..]));
     }
 
     #[test]

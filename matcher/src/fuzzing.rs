@@ -24,7 +24,7 @@ use crate::pattern::{Allowlist, Pattern};
 use crate::policy::request_headers::{
     self, Allowed, AllowedNames, CheckError, HeaderList, ListError,
 };
-use crate::policy::{Policy, PolicyConfig, Request};
+use crate::policy::{Policy, PolicyConfig, Request, Severity};
 use crate::reference::browser::{self, HttpRequest, HttpResponse, ScriptRequest};
 use crate::reference::decision::{parse_header_list, NaiveEngine, NaiveRequest};
 use crate::reference::{self, RefOrigin, ReferenceMatcher};
@@ -91,14 +91,59 @@ fn examples(p: &Pattern) -> Vec<String> {
     }
 }
 
-/// Target `pattern`: parsing an entry never panics; an accepted entry's normalized form is a fixed
+/// Every diagnostic of a one-entry policy, with and without credentials, has a kind, a message
+/// and a fix, and names the entry (its index and text); a refused policy has an error.
+fn check_diagnostics(text: &str) {
+    // Regexes are judged on their DFAs (compiled per call): once, with credentials, where the most
+    // rules apply.
+    let modes: &[bool] = if text.starts_with(crate::pattern::REGEX_PREFIX) {
+        &[true]
+    } else {
+        &[false, true]
+    };
+    for &credentials in modes {
+        let config = PolicyConfig {
+            origins: vec![text.to_string()],
+            credentials,
+            ..PolicyConfig::default()
+        };
+        let (refused, diags) = match Policy::new(&config) {
+            Ok(p) => (false, p.diagnostics().to_vec()),
+            Err(e) => (true, e.0),
+        };
+        assert!(
+            !refused || diags.iter().any(|d| d.severity() == Severity::Error),
+            "{text:?}: refused without an error: {diags:?}"
+        );
+        for d in &diags {
+            let shown = d.to_string();
+            assert!(
+                !d.kind.name().is_empty()
+                    && !d.kind.fix().is_empty()
+                    && !d.kind.describe().is_empty()
+                    && shown.contains(d.kind.name()),
+                "{text:?}: incomplete diagnostic {d:?}"
+            );
+            if d.key == "origins" {
+                assert!(
+                    d.index == Some(0) && d.value == text,
+                    "{text:?}: diagnostic does not name the entry: {d:?}"
+                );
+            }
+        }
+    }
+}
+
+/// Target `pattern`: parsing an entry never panics; every diagnostic names its entry; an accepted entry's normalized form is a fixed
 /// point; the entry's own example origins match it, in the engine and the reference.
 pub fn pattern(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
     let mut notes = Vec::new();
-    let Ok(p) = Pattern::parse(text, &mut notes) else {
+    let parsed = Pattern::parse(text, &mut notes);
+    check_diagnostics(text);
+    let Ok(p) = parsed else {
         return;
     };
     let normalized = p.to_string();

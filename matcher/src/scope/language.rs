@@ -313,13 +313,15 @@ fn prettier<T: AsRef<[u32]>>(
 /// For each pattern of `entries` that admits an insecure origin (scheme other than `https`, host not
 /// loopback), that pattern and an example origin.
 pub fn insecure<T: AsRef<[u32]>>(entries: &Dfa<T>) -> Vec<(PatternID, String)> {
-    let Some(shape) = Dfa::build(&[&origins_regex(true, None)], false) else {
+    // The same for every policy: built once.
+    static SHAPE: std::sync::OnceLock<Option<Dfa>> = std::sync::OnceLock::new();
+    let Some(shape) = SHAPE.get_or_init(|| Dfa::build(&[&origins_regex(true, None)], false)) else {
         return Vec::new();
     };
     (0..entries.dfa.pattern_len())
         .filter_map(|p| {
             let p = PatternID::new(p).ok()?;
-            let w = shortest_common(entries, p, &shape)?;
+            let w = shortest_common(entries, p, shape)?;
             let w = prettier(entries, p, w, None);
             Some((p, String::from_utf8_lossy(&w).into_owned()))
         })
@@ -355,13 +357,34 @@ pub fn over_broad<T: AsRef<[u32]>>(
     }
     let suffix = found?;
     let under = (!suffix.is_empty()).then_some(suffix.as_str());
-    let shape = Dfa::build(&[&origins_regex(false, under)], false)?;
+    let shape = shape_under(&suffix)?;
     let w = shortest_common(entries, p, &shape)?;
     let w = prettier(entries, p, w, under);
     Some(OverBroad {
         suffix,
         example: String::from_utf8_lossy(&w).into_owned(),
     })
+}
+
+/// The DFA of well-formed origins whose host is strictly under `suffix` (any host when empty).
+/// The same few suffixes come back policy after policy (`com`, the top level), so the DFAs are kept
+/// in a small cache, cleared when full.
+fn shape_under(suffix: &str) -> Option<std::sync::Arc<Dfa>> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    const CAPACITY: usize = 64;
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Dfa>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(d) = cache.lock().ok()?.get(suffix) {
+        return Some(Arc::clone(d));
+    }
+    let under = (!suffix.is_empty()).then_some(suffix);
+    let d = Arc::new(Dfa::build(&[&origins_regex(false, under)], false)?);
+    let mut map = cache.lock().ok()?;
+    if map.len() >= CAPACITY {
+        map.clear();
+    }
+    map.insert(suffix.to_string(), Arc::clone(&d));
+    Some(d)
 }
 
 /// The right-to-left walk over a reversed regex's DFA (see the module docs).

@@ -607,12 +607,12 @@ impl Wildcards {
                     // Scheme and base are valid (they equal validated config); the rest must be
                     // labels, and a host of a special scheme with an `xn--` label anywhere must be
                     // what "domain to ASCII" (URL standard §3.3) returns unchanged.
-                    let valid = match origin::check_labels(&host[..dot], rule.special) {
-                        origin::Labels::Malformed => false,
-                        origin::Labels::Valid if !rule.punycode_base => true,
-                        _ => origin::idna_accepts(host),
+                    return match origin::check_labels(&host[..dot], rule.special) {
+                        origin::Labels::Valid if !rule.punycode_base => Probe::Hit,
+                        origin::Labels::Malformed => Probe::Malformed,
+                        _ if origin::idna_accepts(host) => Probe::Hit,
+                        _ => Probe::Malformed,
                     };
-                    return if valid { Probe::Hit } else { Probe::Malformed };
                 }
             }
         }

@@ -272,11 +272,16 @@ fn err<T>(kind: OriginErrorKind, at: usize) -> Result<T, OriginError> {
 /// Whether `scheme` is special (URL standard §4.1 "special scheme"): `ftp`, `file`, `http`, `https`,
 /// `ws`, `wss`. The host of a special scheme is a domain run through "domain to ASCII" (lowercase,
 /// punycode); the host of any other scheme is an opaque host, whose case is kept.
+#[inline(always)]
 pub fn is_special(scheme: &[u8]) -> bool {
-    matches!(
-        scheme,
-        b"http" | b"https" | b"ws" | b"wss" | b"ftp" | b"file"
-    )
+    // By length first: each comparison is then one or two integer compares.
+    match scheme.len() {
+        2 => scheme == b"ws",
+        3 => scheme == b"wss" || scheme == b"ftp",
+        4 => scheme == b"http" || scheme == b"file",
+        5 => scheme == b"https",
+        _ => false,
+    }
 }
 
 /// The default port of a special scheme (URL standard §4.1 "special scheme"), `None` for every other.
@@ -293,6 +298,7 @@ pub fn default_port(scheme: &[u8]) -> Option<u16> {
 const LABEL: u8 = 1; // a-z 0-9 - _
 const SCHEME: u8 = 2; // a-z 0-9 + - .
 const UPPER: u8 = 4; // A-Z: label bytes of opaque hosts only
+const WORD: u8 = 8; // a-z 0-9 _: the label bytes but `-`, which an `xn--` prefix needs
 
 /// The bytes a label may hold: lowercase for a special scheme, either case for any other.
 #[inline(always)]
@@ -304,21 +310,31 @@ fn label_class(special: bool) -> u8 {
     }
 }
 
+/// [`label_class`] without `-`.
+#[inline(always)]
+fn word_class(special: bool) -> u8 {
+    if special {
+        WORD
+    } else {
+        WORD | UPPER
+    }
+}
+
 static CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut b = b'a';
     while b <= b'z' {
-        t[b as usize] = LABEL | SCHEME;
+        t[b as usize] = LABEL | SCHEME | WORD;
         b += 1;
     }
     let mut d = b'0';
     while d <= b'9' {
-        t[d as usize] = LABEL | SCHEME;
+        t[d as usize] = LABEL | SCHEME | WORD;
         d += 1;
     }
     t[b'-' as usize] = LABEL | SCHEME;
     t[b'.' as usize] = SCHEME;
-    t[b'_' as usize] = LABEL;
+    t[b'_' as usize] = LABEL | WORD;
     t[b'+' as usize] = SCHEME;
     let mut u = b'A';
     while u <= b'Z' {
@@ -389,10 +405,10 @@ pub fn parse(bytes: &[u8]) -> Result<Origin<'_>, OriginError> {
         return err(K::MissingScheme, i);
     }
     let scheme = &bytes[..scheme_end];
-    if scheme == b"file" {
+    let special = is_special(scheme);
+    if special && scheme == b"file" {
         return err(K::FileScheme, 0);
     }
-    let special = is_special(scheme);
     let host_start = i + 3;
 
     // host
@@ -513,32 +529,53 @@ pub enum Labels {
 /// whether uppercase letters are allowed and whether `xn--` labels need IDNA.
 #[inline]
 pub fn check_labels(labels: &[u8], special: bool) -> Labels {
-    let class = label_class(special);
+    // One copy of the loop per case, so that the byte class is a constant in each.
+    if special {
+        scan_labels::<true>(labels)
+    } else {
+        scan_labels::<false>(labels)
+    }
+}
+
+#[inline(always)]
+fn scan_labels<const SPECIAL: bool>(labels: &[u8]) -> Labels {
+    let class = word_class(SPECIAL);
     // One pass: `len` is the length of the label being read, and a `.` must end a non-empty one.
+    // `-` is rare, so it leaves the common path; a label with `-` as its third and fourth bytes
+    // (where `xn--` has them) makes the labels be looked at again for an `xn--` prefix.
     let mut len = 0usize;
-    let mut punycode = false;
-    for (i, &b) in labels.iter().enumerate() {
+    let mut hyphen_at = 0usize;
+    let mut maybe_punycode = false;
+    for &b in labels {
         if CLASS[usize::from(b)] & class != 0 {
             len += 1;
-            if len == 4 {
-                punycode |= special && &labels[i - 3..=i] == b"xn--";
-            } else if len > MAX_LABEL_LEN {
+            if len > MAX_LABEL_LEN {
                 return Labels::Malformed;
             }
         } else if b == b'.' && len != 0 {
             len = 0;
+        } else if b == b'-' {
+            maybe_punycode |= len == 3 && hyphen_at == 2;
+            hyphen_at = len;
+            len += 1;
+            if len > MAX_LABEL_LEN {
+                return Labels::Malformed;
+            }
         } else {
             return Labels::Malformed;
         }
     }
-    match (len, punycode) {
-        (0, _) => Labels::Malformed,
-        (_, false) => Labels::Valid,
-        (_, true) => Labels::Punycode,
+    if len == 0 {
+        Labels::Malformed
+    } else if SPECIAL && maybe_punycode && has_punycode_label(labels) {
+        Labels::Punycode
+    } else {
+        Labels::Valid
     }
 }
 
 /// Whether some label of `host` starts with `xn--`.
+#[inline(never)]
 pub fn has_punycode_label(host: &[u8]) -> bool {
     host.split(|&b| b == b'.')
         .any(|label| label.starts_with(b"xn--"))
@@ -564,6 +601,8 @@ const RTL_LABEL: &[u8] = b"xn--4db";
 /// buffers, whatever the number of labels of `host`. This allocates nothing, with one exception: a
 /// decoded label holding a run of more combining marks than the normalizer's inline buffer (17
 /// characters) makes it spill to the heap. No real name has one; the cost is two small allocations.
+#[cold]
+#[inline(never)]
 pub fn idna_accepts(host: &[u8]) -> bool {
     let host = host.strip_suffix(b".").unwrap_or(host);
     let mut bidi = false;
@@ -673,8 +712,21 @@ pub fn check_domain(host: &[u8], special: bool) -> Result<HostKind, (OriginError
 /// Scans a domain or IPv4 host starting at `start`, in one pass: it ends at the end of `bytes` or at
 /// a `:`. Returns where the host ends and its kind. `special` is [`is_special`] of the scheme.
 fn scan_host(bytes: &[u8], start: usize, special: bool) -> Result<(usize, HostKind), OriginError> {
+    // One copy of the loop per case, so that the byte class is a constant in each.
+    if special {
+        scan_host_of::<true>(bytes, start)
+    } else {
+        scan_host_of::<false>(bytes, start)
+    }
+}
+
+#[inline(always)]
+fn scan_host_of<const SPECIAL: bool>(
+    bytes: &[u8],
+    start: usize,
+) -> Result<(usize, HostKind), OriginError> {
     use OriginErrorKind as K;
-    let class = label_class(special);
+    let class = label_class(SPECIAL);
     let mut j = start;
     let mut labels = 0usize;
     let mut last = (start, start);
@@ -688,7 +740,6 @@ fn scan_host(bytes: &[u8], start: usize, special: bool) -> Result<(usize, HostKi
             .unwrap_or(rest.len());
         let label_start = j;
         j += n;
-        punycode |= rest.starts_with(b"xn--") && n >= 4;
         let next = bytes.get(j).copied();
         if n == 0 {
             return match next {
@@ -707,6 +758,10 @@ fn scan_host(bytes: &[u8], start: usize, special: bool) -> Result<(usize, HostKi
         }
         labels += 1;
         last = (label_start, j);
+        // Few labels start with `x`: only those are looked at for `xn--`.
+        if SPECIAL && rest[0] == b'x' {
+            punycode |= rest[..n].starts_with(b"xn--");
+        }
         match next {
             Some(b'.') => j += 1,
             None | Some(b':') => break,
@@ -721,7 +776,8 @@ fn scan_host(bytes: &[u8], start: usize, special: bool) -> Result<(usize, HostKi
     if !last[0].is_ascii_digit() || !is_number(last) {
         // URL standard §3.5 "host parser" runs "domain to ASCII" (§3.3) on the host of a special
         // scheme only; an opaque host's `xn--` labels are plain bytes.
-        if special && punycode && !idna_accepts(&bytes[start..j]) {
+        let host = &bytes[start..j];
+        if SPECIAL && punycode && !idna_accepts(host) {
             return err(K::BadPunycode, start);
         }
         return Ok((j, HostKind::Domain));

@@ -43,8 +43,10 @@
 //! grammar's delimiters without validating it (`Parts`), probes with the parts, and a hit validates
 //! only what its structure did not prove. An exact key proves everything; an exact-host key proves
 //! `scheme://host`, leaving the port; a wildcard base proves itself and its rule's scheme, leaving the
-//! port and the labels in front of the base. A regex or `*` proves nothing: their hits run the full
-//! grammar ([`crate::origin::parse`]).
+//! port and the labels in front of the base (lowercase for a special scheme, either case for any
+//! other), and, for a special scheme with an `xn--` label in front or in the base, IDNA over the
+//! whole host ([`crate::origin::idna_accepts`]). A regex or `*` proves nothing: their hits run the
+//! full grammar ([`crate::origin::parse`]).
 //!
 //! `find` returns the first matching entry in config order: every structure remembers the smallest
 //! rule id it holds, so a hit in the exact map is final unless an earlier entry of another kind could
@@ -163,10 +165,13 @@ impl OriginMatcher {
                     }
                     (HostSpec::Subdomains { base }, port) => {
                         let on_base = wildcards.entry(base.as_bytes().into()).or_default();
+                        let special = origin::is_special(h.scheme.as_bytes());
                         on_base.push(WildcardRule {
                             scheme: h.scheme.as_bytes().into(),
                             port,
                             id,
+                            special,
+                            punycode_base: special && origin::has_punycode_label(base.as_bytes()),
                         });
                         on_base.sort_by_key(|r| r.id);
                         keep_first(&mut wildcards_first, id);
@@ -555,6 +560,12 @@ struct WildcardRule {
     scheme: Box<[u8]>,
     port: PortSpec,
     id: RuleId,
+    /// Whether the scheme is special: the labels in front of the base must then be lowercase, and
+    /// a host with an `xn--` label must pass IDNA as a whole.
+    special: bool,
+    /// Whether the scheme is special and the base has an `xn--` label: every hit then runs IDNA on
+    /// the whole host (the Bidi Rule ties the labels in front to the base's).
+    punycode_base: bool,
 }
 
 /// Subdomain wildcards, by base domain.
@@ -595,16 +606,18 @@ impl Wildcards {
                 let Some(rules) = self.by_base.get_outlined(&host[dot + 1..]) else {
                     continue;
                 };
-                if rules
+                if let Some(rule) = rules
                     .iter()
-                    .any(|r| eq_bytes(&r.scheme, parts.scheme) && r.port.accepts(port))
+                    .find(|r| eq_bytes(&r.scheme, parts.scheme) && r.port.accepts(port))
                 {
                     // Scheme and base are valid (they equal validated config); the rest must be
-                    // labels.
-                    return if origin::check_labels(&host[..dot]) {
-                        Probe::Hit
-                    } else {
-                        Probe::Malformed
+                    // labels, and a host of a special scheme with an `xn--` label anywhere must be
+                    // what "domain to ASCII" (URL standard §3.3) returns unchanged.
+                    return match origin::check_labels(&host[..dot], rule.special) {
+                        origin::Labels::Valid if !rule.punycode_base => Probe::Hit,
+                        origin::Labels::Malformed => Probe::Malformed,
+                        _ if origin::idna_accepts(host) => Probe::Hit,
+                        _ => Probe::Malformed,
                     };
                 }
             }

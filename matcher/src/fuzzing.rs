@@ -212,7 +212,15 @@ pub fn check_matcher<S: AsRef<str>>(entries: &[S], origins: &[Vec<u8>]) -> Resul
     Ok(())
 }
 
-const SCHEMES: &[&str] = &["https", "http", "wss", "ftp", "chrome-extension"];
+const SCHEMES: &[&str] = &[
+    "https",
+    "http",
+    "wss",
+    "ftp",
+    "chrome-extension",
+    "capacitor",
+    "file",
+];
 const LABELS: &[&str] = &[
     "example",
     "com",
@@ -227,6 +235,10 @@ const LABELS: &[&str] = &[
     "xn--bcher-kva",
     "1a",
     "localhost",
+    "MyApp",
+    "xn--4db",
+    "xn--zz",
+    "3com",
 ];
 const PORTS: &[u16] = &[1, 21, 80, 443, 3000, 8080, 8443, 65535];
 const IPS: &[&str] = &["127.0.0.1", "10.0.0.1", "[::1]", "[2001:db8::1]"];
@@ -336,7 +348,8 @@ pub fn matcher(data: &[u8]) {
                     .replace("*.", &format!("{fill}."))
                     .replace(":*", "")
                     .trim_end_matches('/')
-                    .to_lowercase();
+                    .to_string();
+                let example = serialized_case(&example);
                 origins.push(mutate(&mut u, example)?);
             }
             Ok((entries, origins))
@@ -348,6 +361,23 @@ pub fn matcher(data: &[u8]) {
     };
     if let Err(e) = check_matcher(&entries, &origins) {
         panic!("{e}");
+    }
+}
+
+/// `origin` with the case a browser gives it: the scheme in lowercase, and the host too for a
+/// special scheme; an opaque host keeps its case (URL standard §3.5 "host parser").
+fn serialized_case(origin: &str) -> String {
+    match origin.split_once("://") {
+        Some((scheme, rest)) => {
+            let scheme = scheme.to_lowercase();
+            let rest = if origin::is_special(scheme.as_bytes()) {
+                rest.to_lowercase()
+            } else {
+                rest.to_string()
+            };
+            format!("{scheme}://{rest}")
+        }
+        None => origin.to_lowercase(),
     }
 }
 

@@ -11,10 +11,11 @@
 //!
 //! ```text
 //! origin  = "null" / scheme "://" host [ ":" port ]
-//! scheme  = lower-alpha *( lower-alpha / DIGIT / "+" / "-" / "." )     ; at most 64 bytes
+//! scheme  = lower-alpha *( lower-alpha / DIGIT / "+" / "-" / "." )     ; at most 64 bytes; not "file"
 //! host    = domain / ipv4 / "[" ipv6 "]"
 //! domain  = label *( "." label ) [ "." ]     ; at most 253 bytes
-//! label   = 1*63( lower-alpha / DIGIT / "-" / "_" )
+//! label   = 1*63( lower-alpha / DIGIT / "-" / "_" )     ; special schemes
+//! label   = 1*63( ALPHA / DIGIT / "-" / "_" )           ; other schemes: case is kept
 //! ipv4    = canonical dotted quad
 //! ipv6    = canonical text (RFC 5952 / URL standard §3.6 "IPv6 serializer"), no embedded IPv4, no zone
 //! port    = 1..65535, no leading zero, never the scheme's default
@@ -23,6 +24,23 @@
 //! A domain whose last label is a number (all digits, or `0x` followed by hex digits) is what the URL
 //! standard's "ends in a number checker" (§3.5 "host parsing") hands to the IPv4 parser, so it is a valid
 //! host only as a canonical dotted quad.
+//!
+//! The URL standard treats hosts differently by scheme (§3.5 "host parser", step "If isOpaque is
+//! true"):
+//!
+//! * The host of a **special** scheme ([`is_special`]: `http`, `https`, `ws`, `wss`, `ftp`) goes
+//!   through "domain to ASCII" (§3.3, UTS #46 ToASCII with CheckHyphens, VerifyDnsLength and beStrict
+//!   false), which lowercases it and turns Unicode into punycode. A browser therefore only sends a
+//!   lowercase host whose `xn--` labels ToASCII accepts and leaves unchanged; a host with an `xn--`
+//!   label is checked against ToASCII ([`idna_accepts`]), anything else is lowercase ASCII that ToASCII
+//!   maps to itself.
+//! * The host of any other scheme is an **opaque host** (§3.5 "opaque-host parser"): no IDNA, no
+//!   lowercasing. `capacitor://MyApp` is sent as is and is a different origin from `capacitor://myapp`,
+//!   so uppercase letters are valid there, and `xn--` labels are plain bytes. corsmatch keeps its
+//!   label grammar for these hosts (the URL standard would also allow `!`, `$`, `%XX` and others).
+//! * `file` is special, but a document loaded from a `file:` URL has an opaque origin (§4.6
+//!   "origin" of a URL: "left as an exercise to the reader"), which browsers serialize as `null`: a
+//!   `file://` value is never sent.
 //!
 //! This module is the only place in the library that parses origins. [`parse`] does one forward pass
 //! over at most [`MAX_ORIGIN_LEN`] bytes and allocates nothing; the [`Origin`] it returns borrows the
@@ -117,7 +135,8 @@ pub enum OriginErrorKind {
     BadScheme,
     /// The scheme is longer than [`MAX_SCHEME_LEN`].
     SchemeTooLong,
-    /// An ASCII uppercase letter: browsers serialize scheme and host in lowercase.
+    /// An ASCII uppercase letter in the scheme, or in the host of a special scheme: browsers
+    /// serialize those in lowercase (the host of any other scheme keeps its case).
     Uppercase,
     /// A `%`: browsers never send a percent-encoded origin.
     PercentEncoded,
@@ -148,6 +167,12 @@ pub enum OriginErrorKind {
     BadPort,
     /// The scheme's default port written out (`https://a.com:443`): browsers omit it.
     DefaultPort,
+    /// The scheme is `file`: browsers send `null` for documents loaded from `file:` URLs.
+    FileScheme,
+    /// A host of a special scheme with an `xn--` label that IDNA (UTS #46 ToASCII, as the URL
+    /// standard's "domain to ASCII" runs it) rejects or would rewrite: not valid punycode, or the
+    /// decoded label (or the domain as a whole, for the bidi rule) is not a valid IDN.
+    BadPunycode,
 }
 
 impl OriginErrorKind {
@@ -174,6 +199,8 @@ impl OriginErrorKind {
             Self::BadIpv6 => "bad-ipv6",
             Self::BadPort => "bad-port",
             Self::DefaultPort => "default-port",
+            Self::FileScheme => "file-scheme",
+            Self::BadPunycode => "bad-punycode",
         }
     }
 
@@ -186,7 +213,9 @@ impl OriginErrorKind {
                 "the scheme must be a lowercase letter followed by letters, digits, `+`, `-` or `.`"
             }
             Self::SchemeTooLong => "the scheme is longer than 64 bytes",
-            Self::Uppercase => "an uppercase letter: browsers send scheme and host in lowercase",
+            Self::Uppercase => {
+                "an uppercase letter: browsers send the scheme, and the host of http(s), ws(s) and ftp, in lowercase"
+            }
             Self::PercentEncoded => "a `%`: browsers never percent-encode an origin",
             Self::Userinfo => "userinfo (`@`): an origin never carries it",
             Self::Path => "a `/` after the host: an origin has no path",
@@ -201,6 +230,10 @@ impl OriginErrorKind {
             Self::BadIpv6 => "the bracketed host is not canonical IPv6 text",
             Self::BadPort => "the port must be 1..65535 with no leading zero",
             Self::DefaultPort => "the scheme's default port is written out; browsers omit it",
+            Self::FileScheme => "a `file:` origin: browsers send `null` for file pages",
+            Self::BadPunycode => {
+                "an `xn--` label that IDNA rejects or rewrites: browsers never send such a host"
+            }
         }
     }
 }
@@ -236,6 +269,21 @@ fn err<T>(kind: OriginErrorKind, at: usize) -> Result<T, OriginError> {
     Err(OriginError { kind, at })
 }
 
+/// Whether `scheme` is special (URL standard §4.1 "special scheme"): `ftp`, `file`, `http`, `https`,
+/// `ws`, `wss`. The host of a special scheme is a domain run through "domain to ASCII" (lowercase,
+/// punycode); the host of any other scheme is an opaque host, whose case is kept.
+#[inline(always)]
+pub fn is_special(scheme: &[u8]) -> bool {
+    // By length first: each comparison is then one or two integer compares.
+    match scheme.len() {
+        2 => scheme == b"ws",
+        3 => scheme == b"wss" || scheme == b"ftp",
+        4 => scheme == b"http" || scheme == b"file",
+        5 => scheme == b"https",
+        _ => false,
+    }
+}
+
 /// The default port of a special scheme (URL standard §4.1 "special scheme"), `None` for every other.
 pub fn default_port(scheme: &[u8]) -> Option<u16> {
     match scheme {
@@ -249,23 +297,50 @@ pub fn default_port(scheme: &[u8]) -> Option<u16> {
 // Byte classes, one table lookup per byte on the host scan.
 const LABEL: u8 = 1; // a-z 0-9 - _
 const SCHEME: u8 = 2; // a-z 0-9 + - .
+const UPPER: u8 = 4; // A-Z: label bytes of opaque hosts only
+const WORD: u8 = 8; // a-z 0-9 _: the label bytes but `-`, which an `xn--` prefix needs
+
+/// The bytes a label may hold: lowercase for a special scheme, either case for any other.
+#[inline(always)]
+fn label_class(special: bool) -> u8 {
+    if special {
+        LABEL
+    } else {
+        LABEL | UPPER
+    }
+}
+
+/// [`label_class`] without `-`.
+#[inline(always)]
+fn word_class(special: bool) -> u8 {
+    if special {
+        WORD
+    } else {
+        WORD | UPPER
+    }
+}
 
 static CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut b = b'a';
     while b <= b'z' {
-        t[b as usize] = LABEL | SCHEME;
+        t[b as usize] = LABEL | SCHEME | WORD;
         b += 1;
     }
     let mut d = b'0';
     while d <= b'9' {
-        t[d as usize] = LABEL | SCHEME;
+        t[d as usize] = LABEL | SCHEME | WORD;
         d += 1;
     }
     t[b'-' as usize] = LABEL | SCHEME;
     t[b'.' as usize] = SCHEME;
-    t[b'_' as usize] = LABEL;
+    t[b'_' as usize] = LABEL | WORD;
     t[b'+' as usize] = SCHEME;
+    let mut u = b'A';
+    while u <= b'Z' {
+        t[u as usize] = UPPER;
+        u += 1;
+    }
     t
 };
 
@@ -329,6 +404,11 @@ pub fn parse(bytes: &[u8]) -> Result<Origin<'_>, OriginError> {
     if bytes.get(i + 1) != Some(&b'/') || bytes.get(i + 2) != Some(&b'/') {
         return err(K::MissingScheme, i);
     }
+    let scheme = &bytes[..scheme_end];
+    let special = is_special(scheme);
+    if special && scheme == b"file" {
+        return err(K::FileScheme, 0);
+    }
     let host_start = i + 3;
 
     // host
@@ -342,7 +422,7 @@ pub fn parse(bytes: &[u8]) -> Result<Origin<'_>, OriginError> {
         }
         (close + 1, HostKind::Ipv6)
     } else {
-        scan_host(bytes, host_start)?
+        scan_host(bytes, host_start, special)?
     };
 
     // port
@@ -354,7 +434,7 @@ pub fn parse(bytes: &[u8]) -> Result<Origin<'_>, OriginError> {
         let digits = &bytes[host_end + 1..];
         let at = host_end + 1;
         let port = parse_port(digits).map_err(|k| OriginError { kind: k, at })?;
-        if default_port(&bytes[..scheme_end]) == Some(port) {
+        if default_port(scheme) == Some(port) {
             return err(K::DefaultPort, at);
         }
         Some(port)
@@ -432,25 +512,168 @@ pub fn check_port(scheme: &[u8], port: Option<&[u8]>) -> Result<Option<u16>, Ori
     }
 }
 
-/// True iff `labels` is one or more valid labels joined by `.` (no trailing dot): the part of a host
-/// in front of a known-valid domain.
+/// What [`check_labels`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Labels {
+    /// Not one or more valid labels joined by `.`.
+    Malformed,
+    /// Valid labels; for a special scheme, none of them starts with `xn--`.
+    Valid,
+    /// Valid labels of a special scheme, one or more of which starts with `xn--`: the whole host
+    /// must still pass [`idna_accepts`].
+    Punycode,
+}
+
+/// Checks that `labels` is one or more valid labels joined by `.` (no trailing dot): the part of a
+/// host in front of a known-valid domain. `special` is [`is_special`] of the scheme: it decides
+/// whether uppercase letters are allowed and whether `xn--` labels need IDNA.
 #[inline]
-pub fn check_labels(labels: &[u8]) -> bool {
+pub fn check_labels(labels: &[u8], special: bool) -> Labels {
+    // One copy of the loop per case, so that the byte class is a constant in each.
+    if special {
+        scan_labels::<true>(labels)
+    } else {
+        scan_labels::<false>(labels)
+    }
+}
+
+#[inline(always)]
+fn scan_labels<const SPECIAL: bool>(labels: &[u8]) -> Labels {
+    let class = word_class(SPECIAL);
     // One pass: `len` is the length of the label being read, and a `.` must end a non-empty one.
+    // `-` is rare, so it leaves the common path; a label with `-` as its third and fourth bytes
+    // (where `xn--` has them) makes the labels be looked at again for an `xn--` prefix.
     let mut len = 0usize;
+    let mut hyphen_at = 0usize;
+    let mut maybe_punycode = false;
     for &b in labels {
-        if CLASS[usize::from(b)] & LABEL != 0 {
+        if CLASS[usize::from(b)] & class != 0 {
             len += 1;
             if len > MAX_LABEL_LEN {
-                return false;
+                return Labels::Malformed;
             }
         } else if b == b'.' && len != 0 {
             len = 0;
+        } else if b == b'-' {
+            maybe_punycode |= len == 3 && hyphen_at == 2;
+            hyphen_at = len;
+            len += 1;
+            if len > MAX_LABEL_LEN {
+                return Labels::Malformed;
+            }
         } else {
-            return false;
+            return Labels::Malformed;
         }
     }
-    len != 0
+    if len == 0 {
+        Labels::Malformed
+    } else if SPECIAL && maybe_punycode && has_punycode_label(labels) {
+        Labels::Punycode
+    } else {
+        Labels::Valid
+    }
+}
+
+/// Whether some label of `host` starts with `xn--`.
+#[inline(never)]
+pub fn has_punycode_label(host: &[u8]) -> bool {
+    host.split(|&b| b == b'.')
+        .any(|label| label.starts_with(b"xn--"))
+}
+
+/// A valid IDNA label of one right-to-left letter (U+05D0 HEBREW LETTER ALEF): put beside a label,
+/// it makes the domain a "bidi domain name", whose every label must then satisfy RFC 5893's Bidi Rule.
+const RTL_LABEL: &[u8] = b"xn--4db";
+
+/// Whether the URL standard's "domain to ASCII" (§3.3: UTS #46 ToASCII with CheckHyphens,
+/// VerifyDnsLength and beStrict false, and the forbidden domain code points) accepts `host` and
+/// returns it unchanged: the condition for a browser to send `host` with a special scheme.
+///
+/// `host` is a domain that passed the grammar for a special scheme (ASCII, lowercase, labels of at
+/// most [`MAX_LABEL_LEN`] bytes, at most one trailing dot). Such a host maps to itself unless it has
+/// an `xn--` label, which ToASCII decodes and validates (RFC 3492 punycode, NFC, the UTS #46 mapping
+/// status of each code point, CheckJoiners, CheckBidi, no leading combining mark, not all ASCII).
+///
+/// UTS #46 validity is per label except for the Bidi Rule, which applies to every label once some
+/// label holds a right-to-left character. So each `xn--` label is run through the `idna` crate on its
+/// own, and, when one of them makes the domain a bidi domain, every label is run again beside
+/// [`RTL_LABEL`] in a stack buffer: inputs of one or two labels stay within the crate's inline
+/// buffers, whatever the number of labels of `host`. This allocates nothing, with one exception: a
+/// decoded label holding a run of more combining marks than the normalizer's inline buffer (17
+/// characters) makes it spill to the heap. No real name has one; the cost is two small allocations.
+#[cold]
+#[inline(never)]
+pub fn idna_accepts(host: &[u8]) -> bool {
+    let host = host.strip_suffix(b".").unwrap_or(host);
+    let mut bidi = false;
+    for label in host.split(|&b| b == b'.') {
+        if label.len() > MAX_LABEL_LEN {
+            return false;
+        }
+        if label.starts_with(b"xn--") || !label.iter().all(|&b| CLASS[usize::from(b)] & LABEL != 0)
+        {
+            match to_ascii_unchanged(label) {
+                Some(rtl) => bidi |= rtl,
+                None => return false,
+            }
+        }
+    }
+    if !bidi {
+        return true;
+    }
+    let mut buf = [0u8; MAX_LABEL_LEN + 1 + RTL_LABEL.len()];
+    host.split(|&b| b == b'.').all(|label| {
+        let n = label.len();
+        buf[..n].copy_from_slice(label);
+        buf[n] = b'.';
+        buf[n + 1..n + 1 + RTL_LABEL.len()].copy_from_slice(RTL_LABEL);
+        to_ascii_unchanged(&buf[..n + 1 + RTL_LABEL.len()]).is_some()
+    })
+}
+
+/// Runs UTS #46 ToASCII, as the URL standard's "domain to ASCII" does, over `domain`: `Some` when it
+/// succeeds and returns `domain` unchanged, with whether `domain` is a bidi domain name.
+fn to_ascii_unchanged(domain: &[u8]) -> Option<bool> {
+    use idna::uts46::{ErrorPolicy, Hyphens, ProcessingSuccess, Uts46};
+    let mut bidi = false;
+    let mut sink = SameAs {
+        expected: domain,
+        at: 0,
+        same: true,
+    };
+    let result = Uts46::new().process(
+        domain,
+        idna::AsciiDenyList::URL,
+        Hyphens::Allow,
+        ErrorPolicy::FailFast,
+        |_, _, is_bidi| {
+            bidi |= is_bidi;
+            false // ToASCII: never output Unicode
+        },
+        &mut sink,
+        None,
+    );
+    match result {
+        Ok(ProcessingSuccess::Passthrough) => Some(bidi),
+        Ok(ProcessingSuccess::WroteToSink) if sink.same && sink.at == domain.len() => Some(bidi),
+        _ => None,
+    }
+}
+
+/// A `fmt::Write` sink that compares what is written with `expected` instead of storing it.
+struct SameAs<'a> {
+    expected: &'a [u8],
+    at: usize,
+    same: bool,
+}
+
+impl fmt::Write for SameAs<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.at + s.len();
+        self.same &= self.expected.get(self.at..end) == Some(s.as_bytes());
+        self.at = end;
+        Ok(())
+    }
 }
 
 /// Parses a port: 1..65535, decimal, no leading zero. The scheme's default is not checked here.
@@ -474,11 +697,12 @@ fn port_byte(b: u8) -> OriginErrorKind {
     }
 }
 
-/// Validates a domain or IPv4 host (the whole of `host`).
+/// Validates a domain or IPv4 host (the whole of `host`) as the host of a special scheme when
+/// `special` (lowercase, `xn--` labels checked with IDNA), else as an opaque host.
 ///
 /// Returns the host kind, or the broken rule and its offset within `host`.
-pub fn check_domain(host: &[u8]) -> Result<HostKind, (OriginErrorKind, usize)> {
-    match scan_host(host, 0) {
+pub fn check_domain(host: &[u8], special: bool) -> Result<HostKind, (OriginErrorKind, usize)> {
+    match scan_host(host, 0, special) {
         Ok((end, kind)) if end == host.len() => Ok(kind),
         Ok((end, _)) => Err((unexpected(host[end]), end)),
         Err(e) => Err((e.kind, e.at)),
@@ -486,18 +710,33 @@ pub fn check_domain(host: &[u8]) -> Result<HostKind, (OriginErrorKind, usize)> {
 }
 
 /// Scans a domain or IPv4 host starting at `start`, in one pass: it ends at the end of `bytes` or at
-/// a `:`. Returns where the host ends and its kind.
-fn scan_host(bytes: &[u8], start: usize) -> Result<(usize, HostKind), OriginError> {
+/// a `:`. Returns where the host ends and its kind. `special` is [`is_special`] of the scheme.
+fn scan_host(bytes: &[u8], start: usize, special: bool) -> Result<(usize, HostKind), OriginError> {
+    // One copy of the loop per case, so that the byte class is a constant in each.
+    if special {
+        scan_host_of::<true>(bytes, start)
+    } else {
+        scan_host_of::<false>(bytes, start)
+    }
+}
+
+#[inline(always)]
+fn scan_host_of<const SPECIAL: bool>(
+    bytes: &[u8],
+    start: usize,
+) -> Result<(usize, HostKind), OriginError> {
     use OriginErrorKind as K;
+    let class = label_class(SPECIAL);
     let mut j = start;
     let mut labels = 0usize;
     let mut last = (start, start);
     let mut trailing_dot = false;
+    let mut punycode = false;
     loop {
         let rest = &bytes[j..];
         let n = rest
             .iter()
-            .position(|&b| CLASS[usize::from(b)] & LABEL == 0)
+            .position(|&b| CLASS[usize::from(b)] & class == 0)
             .unwrap_or(rest.len());
         let label_start = j;
         j += n;
@@ -519,6 +758,10 @@ fn scan_host(bytes: &[u8], start: usize) -> Result<(usize, HostKind), OriginErro
         }
         labels += 1;
         last = (label_start, j);
+        // Few labels start with `x`: only those are looked at for `xn--`.
+        if SPECIAL && rest[0] == b'x' {
+            punycode |= rest[..n].starts_with(b"xn--");
+        }
         match next {
             Some(b'.') => j += 1,
             None | Some(b':') => break,
@@ -531,6 +774,12 @@ fn scan_host(bytes: &[u8], start: usize) -> Result<(usize, HostKind), OriginErro
     let last = &bytes[last.0..last.1];
     // URL standard §3.5, "ends in a number checker": such a host goes to the IPv4 parser.
     if !last[0].is_ascii_digit() || !is_number(last) {
+        // URL standard §3.5 "host parser" runs "domain to ASCII" (§3.3) on the host of a special
+        // scheme only; an opaque host's `xn--` labels are plain bytes.
+        let host = &bytes[start..j];
+        if SPECIAL && punycode && !idna_accepts(host) {
+            return err(K::BadPunycode, start);
+        }
         return Ok((j, HostKind::Domain));
     }
     if labels == 4
@@ -762,6 +1011,78 @@ mod tests {
         );
         assert_eq!(e("https://127.1").kind(), OriginErrorKind::NumericDomain);
         assert_eq!(e("http://[::FFFF]").kind(), OriginErrorKind::BadIpv6);
+    }
+
+    #[test]
+    fn idna_accepts_agrees_with_domain_to_ascii_over_the_whole_host() {
+        // `idna_accepts` checks label by label (and beside an RTL label for the Bidi Rule) to stay
+        // allocation-free; the `idna` crate over the whole host is the definition it must agree with.
+        for host in [
+            "example.com",
+            "a--b.example",
+            "xn--bcher-kva.example",
+            "xn--mnchen-3ya.de",
+            "xn--zca.com",      // ß (a deviation, valid in nontransitional processing)
+            "xn--n3h.com",      // ☃
+            "xn--4db",          // א
+            "xn--4dbrk0ce.com", // right-to-left label, left-to-right TLD
+            "xn--mgbh0fb.xn--4db", // two right-to-left labels
+            "xn--4db.a_b",      // `_` inside an LTR label of a bidi domain
+            "xn--4db.a1",       // ends in a digit: fine for an LTR label
+            "xn--bcher-kva.xn--4db.", // trailing dot
+            "xn--bcher-kva.1a", // not a bidi domain: a leading digit is fine
+            "xn--bcher-kva.a.b.c.d.e.f.g.h.i.j.example",
+            "a.b.c.d.e.f.g.h.i.j.xn--4db",
+            "xn--4db.3com", // Bidi Rule: an LTR label must start with a letter
+            "3com.xn--4db", // (whatever the order of the labels)
+            "1.b.c.d.e.f.g.h.i.j.xn--4db",
+            "xn--4db._ab",
+            "xn--4db.ab-",
+            "xn--4db.-ab",
+            "xn--4db.1",
+            "xn--ab-cyd.xn--4db", // LTR label holding an Arabic-Indic digit (AN)
+            "xn--8hb.com",        // a label of one Arabic-Indic digit
+            "xn--a-xbb.com",      // a + U+0301: not NFC
+            "xn--a-wbb.com",      // starts with a combining mark
+            "xn--a-xda.com",      // À: mapped (to à), so not a valid decoded label
+            "xn--ab-1ca.com",     // U+00A0: disallowed
+            "xn--ab-m1t.com",     // ZWJ without a virama: CONTEXTJ
+            "xn--ab-yu3n.com",    // fullwidth full stop: mapped
+            "xn--a-pib.com",      // unassigned code point
+            "xn--.com",
+            "xn---.com",
+            "xn--abc-.com", // decodes to ASCII only
+            "xn---abc.com",
+            "xn--a.com",
+            "xn--zz.com",
+            "xn--abc.com",
+            "xn--99999999.com", // overflows
+        ] {
+            let want = idna::domain_to_ascii_cow(host.as_bytes(), idna::AsciiDenyList::URL)
+                .is_ok_and(|ascii| ascii == host);
+            assert_eq!(idna_accepts(host.as_bytes()), want, "{host}");
+        }
+    }
+
+    #[test]
+    fn rtl_label_is_a_valid_bidi_label() {
+        assert_eq!(to_ascii_unchanged(RTL_LABEL), Some(true));
+        assert_eq!(to_ascii_unchanged(b"xn--bcher-kva"), Some(false));
+    }
+
+    #[test]
+    fn case_and_idna_depend_on_the_scheme() {
+        let e = |s: &str| parse(s.as_bytes()).map(|_| ()).map_err(|e| e.kind());
+        assert_eq!(e("capacitor://MyApp"), Ok(()));
+        assert_eq!(e("capacitor://xn--zz"), Ok(()));
+        assert_eq!(e("https://xn--zz"), Err(OriginErrorKind::BadPunycode));
+        assert_eq!(e("wss://MyApp"), Err(OriginErrorKind::Uppercase));
+        assert_eq!(e("file://localhost"), Err(OriginErrorKind::FileScheme));
+        assert_eq!(check_labels(b"a.B", false), Labels::Valid);
+        assert_eq!(check_labels(b"a.B", true), Labels::Malformed);
+        assert_eq!(check_labels(b"a.xn--4db", true), Labels::Punycode);
+        assert_eq!(check_labels(b"a.xn--4db", false), Labels::Valid);
+        assert_eq!(check_labels(b"axn--4db", true), Labels::Valid);
     }
 
     #[test]

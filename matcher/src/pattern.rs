@@ -10,9 +10,12 @@
 //! | `*` | any origin |
 //!
 //! Unlike the request side ([`crate::origin`]), configuration is written by people, so a few harmless
-//! spellings are normalized, each reported as a [`NoteKind`]: ASCII case in scheme and host, Unicode hosts
-//! (IDNA, UTS #46, as the URL standard's "domain to ASCII" does), an explicit default port, one trailing
-//! `/`. Everything else that is not an origin is an [`Error`] naming the entry's position, its text, what
+//! spellings are normalized, each reported as a [`NoteKind`]: ASCII case in the scheme, and in the host
+//! of a special scheme (URL standard §4.1: `http`, `https`, `ws`, `wss`, `ftp`), Unicode hosts of a
+//! special scheme (IDNA, UTS #46, as the URL standard's "domain to ASCII" does), an explicit default
+//! port, one trailing `/`. The host of any other scheme is an opaque host (URL standard §3.5
+//! "opaque-host parser"), which browsers send as written: it keeps its case, so `capacitor://MyApp`
+//! and `capacitor://myapp` are different entries. Everything else that is not an origin is an [`Error`] naming the entry's position, its text, what
 //! is wrong and how to fix it; [`Allowlist::parse`] reports the errors of **every** entry at once.
 //!
 //! Once normalized, an entry is validated by serializing it and running the request grammar
@@ -64,7 +67,8 @@ impl PortSpec {
 /// The host part of a host pattern.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum HostSpec {
-    /// Exactly this host (lowercase ASCII; IPv6 with brackets).
+    /// Exactly this host (ASCII; lowercase for a special scheme, as written for any other; IPv6 in
+    /// canonical lowercase form with brackets).
     Exact {
         /// The normalized host text.
         host: Box<str>,
@@ -73,7 +77,8 @@ pub enum HostSpec {
     },
     /// `*.base`: one or more labels followed by `.base`; never `base` itself.
     Subdomains {
-        /// The normalized base domain, without the leading `*.`.
+        /// The normalized base domain, without the leading `*.` (lowercase for a special scheme,
+        /// as written for any other).
         base: Box<str>,
     },
 }
@@ -146,7 +151,8 @@ impl Pattern {
                 host: HostSpec::Subdomains { base },
                 ..
             }) => {
-                let name = base.strip_suffix('.').unwrap_or(base);
+                // The list is lowercase; an opaque host keeps its case, so compare lowercased.
+                let name = base.strip_suffix('.').unwrap_or(base).to_ascii_lowercase();
                 psl::suffix(name.as_bytes())
                     .is_some_and(|s| s.is_known() && s.as_bytes() == name.as_bytes())
             }
@@ -195,7 +201,7 @@ pub fn escape(entry: &str) -> String {
 /// A normalization applied to an entry (reported, not an error).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NoteKind {
-    /// The scheme or host had ASCII uppercase letters; they were lowercased.
+    /// The scheme, or the host of a special scheme, had ASCII uppercase letters; they were lowercased.
     Lowercased,
     /// The host had non-ASCII characters; it was converted with IDNA (punycode).
     Punycode,
@@ -315,6 +321,10 @@ pub enum ErrorKind {
     },
     /// A regex that uses a feature the matcher's DFA cannot run (what and why).
     RegexUnsupported(String),
+    /// A `file:` entry: browsers send `null` for documents loaded from `file:` URLs.
+    FileScheme,
+    /// A host of a special scheme with an `xn--` label that IDNA rejects or would rewrite.
+    BadPunycode,
 }
 
 impl ErrorKind {
@@ -344,6 +354,8 @@ impl ErrorKind {
             Self::RegexTooLarge(_) => "regex-too-large",
             Self::RegexSetTooLarge { .. } => "regex-set-too-large",
             Self::RegexUnsupported(_) => "regex-unsupported",
+            Self::FileScheme => "file-scheme",
+            Self::BadPunycode => "bad-punycode",
         }
     }
 
@@ -362,7 +374,7 @@ impl ErrorKind {
             Self::EmptyLabel => "remove the extra `.`; to allow subdomains write `https://*.example.com`",
             Self::LabelTooLong => "each dot-separated label is at most 63 bytes",
             Self::DomainTooLong => "a host is at most 253 bytes",
-            Self::BadHost => "a host holds letters, digits, `-`, `_` and `.` (Unicode names are converted)",
+            Self::BadHost => "a host holds letters, digits, `-`, `_` and `.`; Unicode names are converted to punycode for http(s), ws(s) and ftp, while other schemes' hosts are sent percent-encoded, which no entry can match",
             Self::NumericDomain => "write an IPv4 address as four decimal numbers 0-255 without leading zeros",
             Self::BadIpv6 => "write IPv6 in canonical form (RFC 5952): `[2001:db8::1]`, `[::1]`",
             Self::BadPort => "a port is 1-65535 without leading zeros, or `*` for any port",
@@ -375,6 +387,9 @@ impl ErrorKind {
             Self::RegexTooLarge(_) => "simplify the regex: a counted repetition after an unbounded one (`[a-z]*x[a-z]{10}`) grows the DFA exponentially; bound the first, shorten the count, or list the origins as exact or `*.` entries",
             Self::RegexSetTooLarge { .. } => "the regexes together are too large: replace the regexes you can by exact or `https://*.example.com` entries, merge regexes that differ in one part into one alternation, or remove unbounded repetitions (`.*`, `[a-z]*`) in front of counted ones",
             Self::RegexUnsupported(_) => "origins are ASCII: use the ASCII form of the feature (`(?-u:\\b)` for a word boundary), or a character class",
+            Self::RegexTooLarge(_) => "simplify the regex (avoid counted repetitions of alternatives), or split it into exact entries",
+            Self::FileScheme => "browsers send `Origin: null` for pages opened from `file:` URLs: allow `null` instead, knowing that sandboxed iframes and redirected requests send it too",
+            Self::BadPunycode => "a browser never sends this host: write the name in Unicode (`https://bücher.example`) and let it be converted, or copy the `xn--` form a browser shows",
         }
     }
 }
@@ -428,6 +443,10 @@ impl fmt::Display for ErrorKind {
             Self::RegexUnsupported(why) => {
                 write!(f, "the regex uses a feature the matcher cannot run: {why}")
             }
+            Self::FileScheme => f.write_str("a `file:` URL has no origin a browser sends"),
+            Self::BadPunycode => f.write_str(
+                "an `xn--` label of the host is not valid punycode, or IDNA (UTS #46) rejects or rewrites it",
+            ),
         }
     }
 }
@@ -587,6 +606,14 @@ fn parse_entry(entry: &str, notes: &mut Vec<NoteKind>) -> Result<Pattern, ErrorK
     if let Some(source) = entry.strip_prefix(REGEX_PREFIX) {
         return parse_regex(source).map(Pattern::Regex);
     }
+    // URL standard §4.6: the origin of a `file:` URL is left to the implementation, and browsers
+    // make it opaque (`null`), whatever follows the scheme.
+    if entry
+        .get(..5)
+        .is_some_and(|s| s.eq_ignore_ascii_case("file:"))
+    {
+        return Err(E::FileScheme);
+    }
 
     // scheme
     let Some((scheme, rest)) = entry.split_once("://") else {
@@ -680,12 +707,27 @@ fn parse_entry(entry: &str, notes: &mut Vec<NoteKind>) -> Result<Pattern, ErrorK
     if wildcard && name.starts_with('[') {
         return Err(E::WildcardIp);
     }
-    lowercased |= name.bytes().any(|b| b.is_ascii_uppercase());
-    let name = if name.is_ascii() {
+    // URL standard §3.5 "host parser": an IPv6 host is serialized in lowercase for every scheme; a
+    // domain of a special scheme goes through "domain to ASCII" (lowercase, punycode); the host of
+    // any other scheme is opaque and kept as written (and percent-encoded when not ASCII, which the
+    // request grammar never accepts).
+    let special = origin::is_special(scheme.as_bytes());
+    let name = if name.starts_with('[') {
+        if !name.is_ascii() {
+            return Err(E::BadIpv6);
+        }
+        lowercased |= name.bytes().any(|b| b.is_ascii_uppercase());
         name.to_ascii_lowercase()
-    } else if name.starts_with('[') {
-        return Err(E::BadIpv6);
+    } else if !special {
+        if !name.is_ascii() {
+            return Err(E::BadHost);
+        }
+        name.to_string()
+    } else if name.is_ascii() {
+        lowercased |= name.bytes().any(|b| b.is_ascii_uppercase());
+        name.to_ascii_lowercase()
     } else {
+        lowercased |= name.bytes().any(|b| b.is_ascii_uppercase());
         notes.push(NoteKind::Punycode);
         let ascii = idna::domain_to_ascii_cow(name.as_bytes(), idna::AsciiDenyList::URL)
             .map_err(|_| E::BadHost)?;
@@ -714,7 +756,8 @@ fn parse_entry(entry: &str, notes: &mut Vec<NoteKind>) -> Result<Pattern, ErrorK
                 OriginErrorKind::LabelTooLong => E::LabelTooLong,
                 OriginErrorKind::DomainTooLong | OriginErrorKind::TooLong => E::DomainTooLong,
                 OriginErrorKind::NumericDomain
-                    if wildcard && origin::check_domain(name.as_bytes()) == Ok(HostKind::Ipv4) =>
+                    if wildcard
+                        && origin::check_domain(name.as_bytes(), special) == Ok(HostKind::Ipv4) =>
                 {
                     E::WildcardIp
                 }
@@ -726,6 +769,8 @@ fn parse_entry(entry: &str, notes: &mut Vec<NoteKind>) -> Result<Pattern, ErrorK
                 OriginErrorKind::Path => E::Path,
                 OriginErrorKind::Query => E::Query,
                 OriginErrorKind::Fragment => E::Fragment,
+                OriginErrorKind::BadPunycode => E::BadPunycode,
+                OriginErrorKind::FileScheme => E::FileScheme,
                 _ => E::BadHost,
             })
         }

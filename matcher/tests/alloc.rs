@@ -30,6 +30,9 @@ fn matches_and_find_allocate_nothing() {
         r"regex:^https://pr-[0-9]+\.preview\.example\.dev$",
         "regex:https://[a-z]+\\.example\\.io",
         "null",
+        "https://*.xn--4dbrk0ce.example",
+        "capacitor://MyApp",
+        "tauri://*.Example.App",
     ];
     // (origin, expected rule index)
     let origins: &[(&[u8], Option<usize>)] = &[
@@ -53,6 +56,21 @@ fn matches_and_find_allocate_nothing() {
         (b"https://[::1]:8080", None),
         (&[b'a'; 4096], None),
         (b"", None),
+        // IDNA on a hit: `xn--` labels in front of the base, in the base, with the Bidi Rule.
+        (b"https://xn--bcher-kva.example.com", Some(3)),
+        (
+            b"https://xn--mgbh0fb.a.b.c.d.e.f.g.h.i.j.example.com",
+            Some(3),
+        ),
+        (b"https://www.xn--4dbrk0ce.example", Some(10)),
+        (b"https://xn--zz.example.com", None),
+        (b"https://3d.xn--4dbrk0ce.example", None),
+        (b"https://xn--a-xbb.example.com", None),
+        // Opaque hosts keep their case.
+        (b"capacitor://MyApp", Some(11)),
+        (b"capacitor://myapp", None),
+        (b"tauri://a.B.Example.App", Some(12)),
+        (b"tauri://a.example.app", None),
     ];
     let matcher = Arc::new(OriginMatcher::new(&entries).unwrap());
     let expected_hits = origins.iter().filter(|o| o.1.is_some()).count() * ROUNDS * 2;

@@ -17,6 +17,7 @@ const SCHEMES: &[&str] = &[
     "ftp",
     "chrome-extension",
     "capacitor",
+    "file",
 ];
 const LABELS: &[&str] = &[
     "example",
@@ -34,6 +35,10 @@ const LABELS: &[&str] = &[
     "1a",
     "localhost",
     "evil",
+    "MyApp",
+    "xn--4db",
+    "xn--zz",
+    "3com",
 ];
 const PORTS: &[u16] = &[1, 21, 80, 443, 3000, 8080, 8443, 65535];
 const IPS: &[&str] = &[
@@ -190,10 +195,25 @@ fn example_origin(entry: &String, fill: &String) -> String {
         .strip_prefix("regex:")
         .map(|r| r.replace('\\', ""))
         .unwrap_or_else(|| entry.to_string());
-    e.replace("*.", &format!("{fill}."))
+    let e = e
+        .replace("*.", &format!("{fill}."))
         .replace(":*", "")
         .trim_end_matches('/')
-        .to_lowercase()
+        .to_string();
+    // Entries are normalized as browsers serialize: the scheme in lowercase, and the host too for a
+    // special scheme; an opaque host keeps its case.
+    match e.split_once("://") {
+        Some((scheme, rest)) => {
+            let scheme = scheme.to_lowercase();
+            let rest = if origin::is_special(scheme.as_bytes()) {
+                rest.to_lowercase()
+            } else {
+                rest.to_string()
+            };
+            format!("{scheme}://{rest}")
+        }
+        None => e.to_lowercase(),
+    }
 }
 
 fn parts(bytes: &[u8]) -> Option<RefOrigin> {

@@ -15,7 +15,10 @@
 //! - `*` matches every well-formed origin, `null` included; `null` matches only `null`;
 //! - a regex must match the whole origin and never matches `null`;
 //! - `scheme://*.base` needs one or more labels before `.base` and never matches an IP host;
-//! - the port rule is checked against the origin's explicit port (`None` when it has none).
+//! - the port rule is checked against the origin's explicit port (`None` when it has none);
+//! - the host of a special scheme (`http`, `https`, `ws`, `wss`, `ftp`) is lowercase and is what IDNA
+//!   ("domain to ASCII") returns unchanged; the host of any other scheme keeps its case and is compared
+//!   byte for byte; `file://` is never an origin (browsers send `null`).
 //!
 //! Two submodules extend the twin beyond origins, under the same rules (no engine code, plain loops):
 //!
@@ -97,6 +100,11 @@ pub fn parse_origin(value: &[u8]) -> Option<RefOrigin> {
         return None;
     }
     let rest = text[scheme.len()..].strip_prefix("://")?;
+    // A page loaded from a `file:` URL has an opaque origin: browsers send `null`.
+    if scheme == "file" {
+        return None;
+    }
+    let special = matches!(scheme.as_str(), "http" | "https" | "ws" | "wss" | "ftp");
 
     // host, then optionally ":" port, then nothing.
     let (host, port_text) = if rest.starts_with('[') {
@@ -116,7 +124,10 @@ pub fn parse_origin(value: &[u8]) -> Option<RefOrigin> {
             Some(colon) => (&rest[..colon], Some(&rest[colon + 1..])),
             None => (rest, None),
         };
-        if !is_domain_or_ipv4(host) {
+        if !is_domain_or_ipv4(host, special) {
+            return None;
+        }
+        if special && !is_ip_host(host) && !idna_leaves_unchanged(host) {
             return None;
         }
         (host, port_text)
@@ -173,13 +184,29 @@ fn parse_port(text: &str) -> Option<u16> {
     }
 }
 
-/// A domain (with at most one trailing dot) or a canonical dotted quad.
-fn is_domain_or_ipv4(host: &str) -> bool {
+/// Whether the URL standard's "domain to ASCII" (UTS #46 ToASCII as the `idna` crate runs it for the
+/// URL standard) accepts `host` and gives it back byte for byte: what a browser sends for a special
+/// scheme is always its output.
+fn idna_leaves_unchanged(host: &str) -> bool {
+    match idna::domain_to_ascii_cow(host.as_bytes(), idna::AsciiDenyList::URL) {
+        Ok(ascii) => ascii == host,
+        Err(_) => false,
+    }
+}
+
+/// A domain (with at most one trailing dot) or a canonical dotted quad. Letters are lowercase for a
+/// special scheme, either case for any other (an opaque host keeps its case).
+fn is_domain_or_ipv4(host: &str, special: bool) -> bool {
     if host.is_empty() || host.len() > MAX_HOST_LEN {
         return false;
     }
     for c in host.chars() {
-        let ok = c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_' || c == '.';
+        let letter = if special {
+            c.is_ascii_lowercase()
+        } else {
+            c.is_ascii_alphabetic()
+        };
+        let ok = letter || c.is_ascii_digit() || c == '-' || c == '_' || c == '.';
         if !ok {
             return false;
         }

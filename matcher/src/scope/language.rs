@@ -45,6 +45,9 @@ const DFA_LIMIT: usize = crate::automata::REGEX_DFA_SIZE_LIMIT;
 const DETERMINIZE_LIMIT: usize = crate::automata::REGEX_DETERMINIZE_LIMIT;
 
 const LABEL: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789-_";
+const LABEL_MIXED: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789-_ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const LETTER_FIRST_MIXED: &[u8] = b"abcdefghijklmnopqrstuvwxyz-_ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const NON_HEX_MIXED: &[u8] = b"ghijklmnopqrstuvwxyz-_ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const SCHEME: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789+-.";
 const DIGITS: &[u8] = b"0123456789";
 const HEX6: &[u8] = b"0123456789abcdef:";
@@ -149,43 +152,65 @@ fn literal(word: &str) -> String {
     word.bytes().map(|b| format!("\\x{b:02x}")).collect()
 }
 
-/// A regex for the strings `first rest*` other than `word` (which must be such a string).
-fn other_than(word: &str, first: &[u8], rest: &[u8]) -> String {
-    let w = word.as_bytes();
-    let mut alts = Vec::new();
-    for i in 1..w.len() {
-        alts.push(literal(&word[..i]));
-    }
-    for i in 0..w.len() {
-        let allowed = if i == 0 { first } else { rest };
-        let others = without(allowed, w[i]);
+/// A regex for the strings `first rest*` other than the `words` (each such a string), built on the
+/// trie of the words: at each prefix, the prefix itself when it is not a word, every byte that no word
+/// continues with followed by anything, and the continuations.
+fn other_than(words: &[&str], first: &[u8], rest: &[u8]) -> String {
+    fn node(prefix: &[u8], words: &[&[u8]], first: &[u8], rest: &[u8], alts: &mut Vec<String>) {
+        let text: String = prefix.iter().map(|&b| format!("\\x{b:02x}")).collect();
+        if !prefix.is_empty() && !words.contains(&prefix) {
+            alts.push(text.clone());
+        }
+        let mut next: Vec<u8> = words
+            .iter()
+            .filter(|w| w.len() > prefix.len() && w.starts_with(prefix))
+            .map(|w| w[prefix.len()])
+            .collect();
+        next.sort_unstable();
+        next.dedup();
+        let allowed = if prefix.is_empty() { first } else { rest };
+        let others: Vec<u8> = allowed
+            .iter()
+            .copied()
+            .filter(|b| !next.contains(b))
+            .collect();
         if !others.is_empty() {
-            alts.push(format!(
-                "{}{}{}*",
-                literal(&word[..i]),
-                class(&others),
-                class(rest)
-            ));
+            alts.push(format!("{text}{}{}*", class(&others), class(rest)));
+        }
+        for b in next {
+            let mut longer = prefix.to_vec();
+            longer.push(b);
+            node(&longer, words, first, rest, alts);
         }
     }
-    alts.push(format!("{}{}+", literal(word), class(rest)));
+    let words: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
+    let mut alts = Vec::new();
+    node(&[], &words, first, rest, &mut alts);
     format!("(?:{})", alts.join("|"))
 }
 
 /// A last label that does not make the host a number (URL standard, "ends in a number checker"):
 /// it has a byte other than a digit and is not `0x` followed by hex digits. With `loopback: false`,
 /// also other than `localhost`.
-fn last_label(loopback: bool) -> String {
-    let l = class(LABEL);
-    let letter_first = b"abcdefghijklmnopqrstuvwxyz-_";
+fn last_label(loopback: bool, mixed_case: bool) -> String {
+    let (label, letter_first, non_hex): (&[u8], &[u8], &[u8]) = if mixed_case {
+        (LABEL_MIXED, LETTER_FIRST_MIXED, NON_HEX_MIXED)
+    } else {
+        (
+            LABEL,
+            b"abcdefghijklmnopqrstuvwxyz-_",
+            b"ghijklmnopqrstuvwxyz-_",
+        )
+    };
+    let l = class(label);
     let starts_non_digit = if loopback {
         format!("{}{l}*", class(letter_first))
     } else {
-        other_than("localhost", letter_first, LABEL)
+        other_than(&["localhost"], letter_first, label)
     };
     let non_digit = class(letter_first);
     let not_x = class(&without(letter_first, b'x'));
-    let non_hex = class(b"ghijklmnopqrstuvwxyz-_");
+    let non_hex = class(non_hex);
     [
         starts_non_digit,
         format!("[1-9][0-9]*{non_digit}{l}*"),
@@ -201,30 +226,45 @@ const FIRST_OCTET_NOT_127: &str =
     "(?:25[0-5]|2[0-4][0-9]|1[013-9][0-9]|12[0-689]|[1-9][0-9]|[0-9])";
 const PORT: &str = "(?::[1-9][0-9]{0,4})?";
 
+/// The special schemes (URL standard): their hosts are domains in lowercase ASCII. `file` is
+/// special too, but never an origin.
+const SPECIAL: &[&str] = &["https", "http", "wss", "ws", "ftp"];
+
 /// Well-formed origins (up to the approximations in the module docs), optionally only insecure ones
 /// (scheme other than `https`, host not loopback), optionally only hosts strictly under `suffix`.
+/// Hosts of special schemes are lowercase; opaque hosts (other schemes) may hold uppercase letters.
 fn origins_regex(insecure: bool, under: Option<&str>) -> String {
-    let scheme = if insecure {
-        other_than("https", b"abcdefghijklmnopqrstuvwxyz", SCHEME)
-    } else {
-        format!("[a-z]{}*", class(SCHEME))
-    };
-    let l = class(LABEL);
-    let host = match under {
-        Some(suffix) => format!("(?:{l}+\\.)+{}\\.?", literal(suffix)),
-        None => {
-            let (first_octet, ipv6) = if insecure {
-                (FIRST_OCTET_NOT_127, other_than("::1", HEX6, HEX6))
-            } else {
-                (OCTET, format!("{}+", class(HEX6)))
-            };
-            format!(
-                "(?:{l}+\\.)*(?:{})\\.?|{first_octet}(?:\\.{OCTET}){{3}}|\\[{ipv6}\\]",
-                last_label(!insecure)
-            )
+    let special: Vec<&str> = SPECIAL
+        .iter()
+        .copied()
+        .filter(|s| !(insecure && *s == "https"))
+        .collect();
+    let special = special.join("|");
+    let mut not_special: Vec<&str> = SPECIAL.to_vec();
+    not_special.push("file");
+    let opaque = other_than(&not_special, b"abcdefghijklmnopqrstuvwxyz", SCHEME);
+    let host = |mixed_case: bool| {
+        let l = class(if mixed_case { LABEL_MIXED } else { LABEL });
+        match under {
+            Some(suffix) => format!("(?:{l}+\\.)+{}\\.?", literal(suffix)),
+            None => {
+                let (first_octet, ipv6) = if insecure {
+                    (FIRST_OCTET_NOT_127, other_than(&["::1"], HEX6, HEX6))
+                } else {
+                    (OCTET, format!("{}+", class(HEX6)))
+                };
+                format!(
+                    "(?:{l}+\\.)*(?:{})\\.?|{first_octet}(?:\\.{OCTET}){{3}}|\\[{ipv6}\\]",
+                    last_label(!insecure, mixed_case)
+                )
+            }
         }
     };
-    format!("{scheme}://(?:{host}){PORT}")
+    format!(
+        "(?:(?:{special})://(?:{})|{opaque}://(?:{})){PORT}",
+        host(false),
+        host(true)
+    )
 }
 
 /// A shortest string of both `entries` (pattern `p`) and `shape` (pattern 0), breadth-first over
@@ -272,7 +312,7 @@ fn shortest_common<T: AsRef<[u32]>>(
 }
 
 /// Every byte an origin can hold, letters first so that examples read naturally.
-const PREFERRED: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789.-_:/+[]";
+const PREFERRED: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789.-_:/+[]ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 /// Replaces the host of `example` by a friendlier one when pattern `p` admits it too.
 fn prettier<T: AsRef<[u32]>>(
@@ -432,12 +472,12 @@ impl<'a> Walk<'a> {
                 .iter()
                 .copied()
                 .filter(|&q| {
-                    LABEL
+                    LABEL_MIXED
                         .iter()
                         .any(|&c| dfa.next(q, c).is_some_and(|n| targets.contains(&n)))
                 })
                 .collect();
-            let next = closure(dfa, &states, LABEL, &before);
+            let next = closure(dfa, &states, LABEL_MIXED, &before);
             if next.len() == labels.len() {
                 break;
             }
@@ -501,7 +541,7 @@ impl<'a> Walk<'a> {
         if path.len() == origin::MAX_LABEL_LEN {
             return true;
         }
-        for &c in LABEL {
+        for &c in LABEL_MIXED {
             if let Some(n) = self.dfa.next(q, c) {
                 if self.labels.contains(&n) || self.ends_label(n) {
                     path.push(c);
@@ -630,8 +670,16 @@ mod tests {
         assert_eq!(insecure_example(r"http://\[::1\]:[0-9]+"), None);
         assert!(insecure_example(r"http://[0-9.]+").is_some());
         assert!(insecure_example(r"http://localhostx").is_some());
-        // only what no browser sends: uppercase, a path
+        // opaque hosts keep their case, and are neither https nor loopback
+        assert_eq!(
+            insecure_example(r"capacitor://[A-Z]+").as_deref(),
+            Some("capacitor://A")
+        );
+        assert!(insecure_example(r"chrome-extension://[A-P]{32}").is_some());
+        // only what no browser sends: uppercase in a special scheme or host, a path, file:
         assert_eq!(insecure_example(r"HTTP://EVIL\.COM"), None);
+        assert_eq!(insecure_example(r"http://EVIL\.COM"), None);
+        assert_eq!(insecure_example(r"file://evil\.com"), None);
         assert_eq!(insecure_example(r"http://evil\.com/x"), None);
     }
 
@@ -647,6 +695,7 @@ mod tests {
             r"https://[a-z0-9-]+\.s3\.amazonaws\.com",
             r"https://[a-z]+\.np",
             r"https://app\.example\.com|https://[a-z]+\.github\.io",
+            r"capacitor://[A-Z]+",
         ] {
             assert!(broad(re).is_some(), "{re}");
         }
@@ -657,6 +706,7 @@ mod tests {
             r"https://(app|api)\.example\.(com|org|net)",
             r"https://[a-z]+\.city\.kawasaki\.jp",
             r"http://[a-z]+\.localhost:[0-9]+",
+            r"https://(?:[A-Z]+\.)?example\.com",
         ] {
             assert_eq!(broad(re), None, "{re}");
         }

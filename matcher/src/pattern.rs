@@ -387,7 +387,6 @@ impl ErrorKind {
             Self::RegexTooLarge(_) => "simplify the regex: a counted repetition after an unbounded one (`[a-z]*x[a-z]{10}`) grows the DFA exponentially; bound the first, shorten the count, or list the origins as exact or `*.` entries",
             Self::RegexSetTooLarge { .. } => "the regexes together are too large: replace the regexes you can by exact or `https://*.example.com` entries, merge regexes that differ in one part into one alternation, or remove unbounded repetitions (`.*`, `[a-z]*`) in front of counted ones",
             Self::RegexUnsupported(_) => "origins are ASCII: use the ASCII form of the feature (`(?-u:\\b)` for a word boundary), or a character class",
-            Self::RegexTooLarge(_) => "simplify the regex (avoid counted repetitions of alternatives), or split it into exact entries",
             Self::FileScheme => "browsers send `Origin: null` for pages opened from `file:` URLs: allow `null` instead, knowing that sandboxed iframes and redirected requests send it too",
             Self::BadPunycode => "a browser never sends this host: write the name in Unicode (`https://bücher.example`) and let it be converted, or copy the `xn--` form a browser shows",
         }

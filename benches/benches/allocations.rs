@@ -1,7 +1,7 @@
 //! Allocations per request on the `saas` trace, for corsmatch and each peer, and the memory of
-//! compiling the `saas` policy and DESIGN.md's 100 000 / 10 000 / 100 allowlist — counted by a global
-//! allocator, not timed. Run with `cargo bench -p corsmatch-benches --bench allocations`; it prints
-//! Markdown tables.
+//! compiling the `saas` policy and the 100 000 / 10 000 / 100 allowlist of the compile target
+//! (ARCHITECTURE.md, "Performance targets") — counted by a global allocator, not timed. Run with
+//! `cargo bench -p corsmatch-benches --bench allocations`; it prints Markdown tables.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;

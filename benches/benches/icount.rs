@@ -188,8 +188,8 @@ mod benches {
             .count()
     }
 
-    /// The floor of DESIGN.md's targets: a bare `ahash` `HashSet<&[u8]>` of the exact origins,
-    /// looked up with the same bytes as the `matches` bench of the same id.
+    /// The floor of the performance targets (ARCHITECTURE.md): a bare `ahash` `HashSet<&[u8]>` of
+    /// the exact origins, looked up with the same bytes as the `matches` bench of the same id.
     type Floor = (
         &'static std::collections::HashSet<&'static [u8], ahash::RandomState>,
         &'static [Box<[u8]>],

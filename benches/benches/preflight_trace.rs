@@ -26,7 +26,8 @@ fn workload(name: &str) -> (corsmatch::policy::PolicyConfig, Trace) {
 }
 
 /// One preflight — exact-hit origin, `PUT`, three request headers — through corsmatch's decision
-/// (every header value), its `http` adapter, and tower-http: DESIGN.md's "full preflight decision".
+/// (every header value), its `http` adapter, and tower-http: the "full preflight decision" of
+/// ARCHITECTURE.md's "Performance targets".
 fn single(c: &mut Criterion) {
     let config = policies::saas();
     let policy = Policy::new(&config).expect("a valid policy");

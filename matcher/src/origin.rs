@@ -7,7 +7,7 @@
 //! denied, because every normalization step is a way to make two different strings compare equal, which
 //! is how allowlists get bypassed (`https://EXAMPLE.com`, `https://ex%61mple.com`).
 //!
-//! The grammar (see `DESIGN.md`):
+//! The grammar (`corpus/cases/README.md`, "The request grammar"):
 //!
 //! ```text
 //! origin  = "null" / scheme "://" host [ ":" port ]
@@ -743,7 +743,7 @@ fn scan_host_of<const SPECIAL: bool>(
         let next = bytes.get(j).copied();
         if n == 0 {
             return match next {
-                // One trailing dot is allowed and makes a distinct host (DESIGN.md).
+                // One trailing dot is allowed and makes a distinct host (corpus/cases/README.md).
                 None | Some(b':') if labels > 0 => {
                     trailing_dot = true;
                     break;

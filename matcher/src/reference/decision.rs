@@ -3,10 +3,10 @@
 //!
 //! It is written line by line from `corpus/cases/README.md` ("`decisions-*.toml`": "The policy file"
 //! and "Decision rules" 1–8; for [`NaiveDecision::respond`], the rule on upstream CORS headers in
-//! "Semantics decided here") and DESIGN.md ("The CORS decision"), and it shares **no code** with the
-//! engine: from `crate::policy` it only reads the plain [`PolicyConfig`] data struct, it never touches
-//! `crate::origin` or `crate::automata`, and origin matching goes through this crate's own naive
-//! [`ReferenceMatcher`], built from the config's origins parsed by the config-side language
+//! "Semantics decided here") and ARCHITECTURE.md ("The CORS decision"), and it shares **no code**
+//! with the engine: from `crate::policy` it only reads the plain [`PolicyConfig`] data struct, it
+//! never touches `crate::origin` or `crate::automata`, and origin matching goes through this crate's
+//! own naive [`ReferenceMatcher`], built from the config's origins parsed by the config-side language
 //! (`crate::pattern::Allowlist::parse_all`; `Pattern::parse` tells which entry is `*`). The config
 //! normalization (Fetch method normalization, lowercased header names, `["*"]` wildcards) is redone
 //! here too. Everything is owned `String`s, `Vec`s and plain loops, so that a differential test can

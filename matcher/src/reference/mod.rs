@@ -6,8 +6,8 @@
 //! catch the engine's bugs. It shares **no code** with the engine: it never touches `crate::origin` or
 //! `crate::automata`, and from `crate::pattern` it only reads the already-parsed entries (public fields
 //! and [`RegexPattern::source`]). The request grammar is re-implemented here byte by byte from the ABNF in
-//! `DESIGN.md`, and matching is a linear scan over the entries in config order, with owned `String`s,
-//! `Vec`s and `split` where they make the code plainer.
+//! `corpus/cases/README.md` ("The request grammar"), and matching is a linear scan over the entries in
+//! config order, with owned `String`s, `Vec`s and `split` where they make the code plainer.
 //!
 //! Semantics (see `corpus/cases/README.md`, "Semantics decided here"):
 //!
@@ -65,7 +65,8 @@ pub enum RefOrigin {
     },
 }
 
-/// Validates a request `Origin` value per DESIGN.md's grammar, written char by char from the ABNF.
+/// Validates a request `Origin` value per the request grammar of `corpus/cases/README.md`, written
+/// char by char from the ABNF.
 ///
 /// Returns `None` for anything that is not exactly the serialization a browser sends: uppercase, `%`,
 /// `@`, `/`, whitespace, non-ASCII, a non-canonical IP address, a default or malformed port, a value over

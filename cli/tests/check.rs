@@ -20,6 +20,13 @@ fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// A fresh folder for one test's files (tests run in parallel: one folder each).
+fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("corsmatch-cli-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8(b.to_vec()).unwrap()
 }
@@ -136,8 +143,7 @@ fn every_config_error_is_reported_with_exit_two() {
 
 #[test]
 fn policy_file_entries_come_first_and_unknown_keys_are_errors() {
-    let dir = std::env::temp_dir().join(format!("corsmatch-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("test");
     let good = dir.join("good.toml");
     std::fs::write(
         &good,
@@ -390,8 +396,7 @@ fn a_policy_file_over_16_mib_is_refused_with_exit_two() {
     );
 
     // A regular file one byte over: refused by its size, before it is read (it is sparse).
-    let dir = std::env::temp_dir().join(format!("corsmatch-cli-big-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("big");
     let big = dir.join("big.toml");
     std::fs::File::create(&big)
         .unwrap()
@@ -412,8 +417,7 @@ fn a_policy_file_over_16_mib_is_refused_with_exit_two() {
 
 #[test]
 fn entries_are_numbered_from_zero_in_every_message() {
-    let dir = std::env::temp_dir().join(format!("corsmatch-cli-numbers-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("numbers");
     let policy = dir.join("policy.toml");
     std::fs::write(
         &policy,

@@ -366,7 +366,7 @@ pub fn matcher(data: &[u8]) {
                     .replace(":*", "")
                     .trim_end_matches('/')
                     .to_string();
-                let example = serialized_case(&example);
+                let example = reference::browser_case(&example);
                 origins.push(mutate(&mut u, example)?);
             }
             Ok((entries, origins))
@@ -378,23 +378,6 @@ pub fn matcher(data: &[u8]) {
     };
     if let Err(e) = check_matcher(&entries, &origins) {
         panic!("{e}");
-    }
-}
-
-/// `origin` with the case a browser gives it: the scheme in lowercase, and the host too for a
-/// special scheme; an opaque host keeps its case (URL standard §3.5 "host parser").
-fn serialized_case(origin: &str) -> String {
-    match origin.split_once("://") {
-        Some((scheme, rest)) => {
-            let scheme = scheme.to_lowercase();
-            let rest = if origin::is_special(scheme.as_bytes()) {
-                rest.to_lowercase()
-            } else {
-                rest.to_string()
-            };
-            format!("{scheme}://{rest}")
-        }
-        None => origin.to_lowercase(),
     }
 }
 

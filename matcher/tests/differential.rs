@@ -200,20 +200,8 @@ fn example_origin(entry: &String, fill: &String) -> String {
         .replace(":*", "")
         .trim_end_matches('/')
         .to_string();
-    // Entries are normalized as browsers serialize: the scheme in lowercase, and the host too for a
-    // special scheme; an opaque host keeps its case.
-    match e.split_once("://") {
-        Some((scheme, rest)) => {
-            let scheme = scheme.to_lowercase();
-            let rest = if origin::is_special(scheme.as_bytes()) {
-                rest.to_lowercase()
-            } else {
-                rest.to_string()
-            };
-            format!("{scheme}://{rest}")
-        }
-        None => e.to_lowercase(),
-    }
+    // Entries are normalized as browsers serialize.
+    reference::browser_case(&e)
 }
 
 fn parts(bytes: &[u8]) -> Option<RefOrigin> {

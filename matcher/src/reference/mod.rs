@@ -105,7 +105,7 @@ pub fn parse_origin(value: &[u8]) -> Option<RefOrigin> {
     if scheme == "file" {
         return None;
     }
-    let special = matches!(scheme.as_str(), "http" | "https" | "ws" | "wss" | "ftp");
+    let special = is_special(&scheme);
 
     // host, then optionally ":" port, then nothing.
     let (host, port_text) = if rest.starts_with('[') {
@@ -182,6 +182,29 @@ fn parse_port(text: &str) -> Option<u16> {
         Some(n as u16)
     } else {
         None
+    }
+}
+
+/// The special schemes of the URL standard that can be an origin's (`file` is special but opaque).
+fn is_special(scheme: &str) -> bool {
+    matches!(scheme, "http" | "https" | "ws" | "wss" | "ftp")
+}
+
+/// `origin` (`scheme://host[:port]`) in the case a browser serializes it: the scheme in lowercase,
+/// and the host too for a special scheme; an opaque host keeps its case (URL standard, host parser).
+/// Without `://`, all of it in lowercase.
+pub fn browser_case(origin: &str) -> String {
+    match origin.split_once("://") {
+        Some((scheme, rest)) => {
+            let scheme = scheme.to_lowercase();
+            let rest = if is_special(&scheme) {
+                rest.to_lowercase()
+            } else {
+                rest.to_string()
+            };
+            format!("{scheme}://{rest}")
+        }
+        None => origin.to_lowercase(),
     }
 }
 

@@ -652,6 +652,28 @@ impl Wildcards {
     }
 }
 
+/// The builder of every regex DFA: anchored, all matches (so a match state at the end of the input
+/// lists every pattern that matched the whole of it), the regex syntax of [`pattern`], the NFA and
+/// determinization limits, and a DFA limit of `limit` bytes. `reverse` builds the DFA of the reversed
+/// language (for [`crate::scope::language`]).
+pub(crate) fn regex_builder(limit: usize, reverse: bool) -> dense::Builder {
+    let mut b = dense::Builder::new();
+    b.configure(
+        dense::Config::new()
+            .match_kind(MatchKind::All)
+            .start_kind(StartKind::Anchored)
+            .dfa_size_limit(Some(limit))
+            .determinize_size_limit(Some(REGEX_DETERMINIZE_LIMIT)),
+    )
+    .syntax(pattern::regex_syntax_config())
+    .thompson(
+        thompson::Config::new()
+            .reverse(reverse)
+            .nfa_size_limit(Some(REGEX_DETERMINIZE_LIMIT)),
+    );
+    b
+}
+
 /// Whether a DFA build failed because its NFA exceeded a size limit.
 fn is_nfa_size_error(e: &dense::BuildError) -> bool {
     use std::error::Error as _;
@@ -683,17 +705,7 @@ struct Regexes {
 
 impl Regexes {
     fn builder(limit: usize) -> dense::Builder {
-        let mut b = dense::Builder::new();
-        b.configure(
-            dense::Config::new()
-                .match_kind(MatchKind::All)
-                .start_kind(StartKind::Anchored)
-                .dfa_size_limit(Some(limit))
-                .determinize_size_limit(Some(REGEX_DETERMINIZE_LIMIT)),
-        )
-        .syntax(pattern::regex_syntax_config())
-        .thompson(thompson::Config::new().nfa_size_limit(Some(REGEX_DETERMINIZE_LIMIT)));
-        b
+        regex_builder(limit, false)
     }
 
     fn build(regexes: &[(usize, &str, RuleId)]) -> Result<Regexes, Errors> {

@@ -315,16 +315,13 @@ fn scope_checks<'a>(
 ) -> Vec<(DiagnosticKind, usize, &'a str)> {
     use crate::scope::language::{self, Dfa};
     let credentials = config.credentials;
-    let insecure = |out: &mut Vec<_>, i, text| {
-        out.push((
-            if config.dangerously_allow_insecure_origins_with_credentials {
-                DiagnosticKind::DangerousOptOut
-            } else {
-                DiagnosticKind::InsecureOriginWithCredentials
-            },
-            i,
-            text,
-        ))
+    // With credentials, an insecure origin is an error unless the dangerous opt-out is set.
+    let insecure = |kind: DiagnosticKind| {
+        if config.dangerously_allow_insecure_origins_with_credentials {
+            DiagnosticKind::DangerousOptOut
+        } else {
+            kind
+        }
     };
     let mut out = Vec::new();
     for entry in list.entries() {
@@ -339,10 +336,14 @@ fn scope_checks<'a>(
             }
             Pattern::Host(h) => {
                 if credentials && entry.pattern.is_insecure() {
-                    insecure(&mut out, i, text);
+                    out.push((
+                        insecure(DiagnosticKind::InsecureOriginWithCredentials),
+                        i,
+                        text,
+                    ));
                 }
                 if let HostSpec::Subdomains { base } = &h.host {
-                    if let Some(e) = crate::scope::wildcard_exposure(base) {
+                    if let Some(e) = crate::scope::exposure(base) {
                         let suffix: Box<str> = e.suffix().into();
                         out.push((
                             if credentials {
@@ -360,59 +361,51 @@ fn scope_checks<'a>(
         }
     }
     // Regexes: judged on the DFA the matcher runs, all patterns at once.
-    let Some((dfa, ids)) = matcher.and_then(OriginMatcher::regex_automaton) else {
-        return sort(out);
-    };
-    let Some(dfa) = Dfa::new(dfa) else {
-        return sort(out);
-    };
-    let entry_of = |p: regex_automata::PatternID| {
-        let id = ids[p.as_usize()];
-        list.entries().iter().find(|e| e.index == id.index())
-    };
-    if credentials {
-        for (p, example) in language::insecure(&dfa) {
-            let Some(entry) = entry_of(p) else { continue };
-            if config.dangerously_allow_insecure_origins_with_credentials {
-                out.push((DiagnosticKind::DangerousOptOut, entry.index, &*entry.text));
-            } else {
-                out.push((
-                    DiagnosticKind::RegexOriginWithCredentials {
-                        example: example.into(),
-                    },
-                    entry.index,
-                    &*entry.text,
-                ));
+    if let Some((dfa, ids)) = matcher.and_then(OriginMatcher::regex_automaton) {
+        if let Some(dfa) = Dfa::new(dfa) {
+            // Entries are in config order, so an entry is found by its index.
+            let entry_of = |p: regex_automata::PatternID| {
+                let index = ids[p.as_usize()].index();
+                let entries = list.entries();
+                entries
+                    .binary_search_by_key(&index, |e| e.index)
+                    .ok()
+                    .map(|at| &entries[at])
+            };
+            if credentials {
+                for (p, example) in language::insecure(&dfa) {
+                    if let Some(entry) = entry_of(p) {
+                        let example = example.into();
+                        out.push((
+                            insecure(DiagnosticKind::RegexOriginWithCredentials { example }),
+                            entry.index,
+                            &*entry.text,
+                        ));
+                    }
+                }
+            }
+            for p in (0..dfa.pattern_len()).filter_map(|p| regex_automata::PatternID::new(p).ok()) {
+                let Some(entry) = entry_of(p) else { continue };
+                let Pattern::Regex(r) = &entry.pattern else {
+                    continue;
+                };
+                if let Some(b) = language::over_broad(r.source(), &dfa, p) {
+                    let (suffix, example) = (b.suffix.into(), b.example.into());
+                    out.push((
+                        if credentials {
+                            DiagnosticKind::OverBroadRegexWithCredentials { suffix, example }
+                        } else {
+                            DiagnosticKind::OverBroadRegex { suffix, example }
+                        },
+                        entry.index,
+                        &*entry.text,
+                    ));
+                }
             }
         }
     }
-    for p in 0..dfa.pattern_len() {
-        let Ok(p) = regex_automata::PatternID::new(p) else {
-            continue;
-        };
-        let Some(entry) = entry_of(p) else { continue };
-        let Pattern::Regex(r) = &entry.pattern else {
-            continue;
-        };
-        if let Some(b) = language::over_broad(r.source(), &dfa, p) {
-            let (suffix, example) = (b.suffix.into(), b.example.into());
-            out.push((
-                if credentials {
-                    DiagnosticKind::OverBroadRegexWithCredentials { suffix, example }
-                } else {
-                    DiagnosticKind::OverBroadRegex { suffix, example }
-                },
-                entry.index,
-                &*entry.text,
-            ));
-        }
-    }
-    sort(out)
-}
-
-fn sort<T>(mut v: Vec<(DiagnosticKind, usize, T)>) -> Vec<(DiagnosticKind, usize, T)> {
-    v.sort_by_key(|d| d.1);
-    v
+    out.sort_by_key(|d| d.1);
+    out
 }
 
 type Push<'a> = dyn FnMut(DiagnosticKind, &'static str, Option<usize>, &str) + 'a;

@@ -28,21 +28,16 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use regex_automata::dfa::{dense, Automaton, StartKind};
-use regex_automata::nfa::thompson;
+use regex_automata::dfa::{dense, Automaton};
 use regex_automata::util::primitives::StateID;
 use regex_automata::util::start;
-use regex_automata::{Anchored, MatchKind, PatternID};
+use regex_automata::{Anchored, PatternID};
 
 use crate::origin;
 
 /// The most labels a regex may allow at a position where anyone can register a name, for the labels
 /// to count as spelled out (`(?:example|example-staging)\.com` is; `[a-z]{2}\.com` is not).
 pub const MAX_SPELLED_LABELS: usize = 16;
-
-/// The size limits of the automata built here (the matcher's own limits).
-const DFA_LIMIT: usize = crate::automata::REGEX_DFA_SIZE_LIMIT;
-const DETERMINIZE_LIMIT: usize = crate::automata::REGEX_DETERMINIZE_LIMIT;
 
 const LABEL: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789-_";
 const LABEL_MIXED: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789-_ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -62,20 +57,7 @@ impl Dfa {
     /// Builds an anchored, all-matches DFA of `patterns`, forward or over reversed input. `None`
     /// when the patterns do not compile within the matcher's limits.
     pub fn build(patterns: &[&str], reverse: bool) -> Option<Dfa> {
-        let dfa = dense::Builder::new()
-            .configure(
-                dense::Config::new()
-                    .match_kind(MatchKind::All)
-                    .start_kind(StartKind::Anchored)
-                    .dfa_size_limit(Some(DFA_LIMIT))
-                    .determinize_size_limit(Some(DETERMINIZE_LIMIT)),
-            )
-            .syntax(crate::pattern::regex_syntax_config())
-            .thompson(
-                thompson::Config::new()
-                    .reverse(reverse)
-                    .nfa_size_limit(Some(DETERMINIZE_LIMIT)),
-            )
+        let dfa = crate::automata::regex_builder(crate::automata::REGEX_DFA_SIZE_LIMIT, reverse)
             .build_many(patterns)
             .ok()?;
         Dfa::new(dfa)
@@ -387,15 +369,10 @@ pub fn over_broad<T: AsRef<[u32]>>(
 ) -> Option<OverBroad> {
     let rev = Dfa::build(&[source], true)?;
     let walk = Walk::new(&rev);
-    let starts = walk.host_ends();
-    let mut found = None;
-    for s in starts {
-        if let Some(suffix) = walk.level(s, &[], 0) {
-            found = Some(suffix);
-            break;
-        }
-    }
-    let suffix = found?;
+    let suffix = walk
+        .host_ends()
+        .into_iter()
+        .find_map(|s| walk.level(s, &[], 0))?;
     let under = (!suffix.is_empty()).then_some(suffix.as_str());
     let shape = shape_under(&suffix)?;
     let w = shortest_common(entries, p, &shape)?;

@@ -6,7 +6,7 @@
 //! * **Names anyone can register.** `https://*.com` lets in every `.com` site; so does
 //!   `https://*.np` (the list has `*.np`: every name under `np` is a public suffix), and so does
 //!   `https://*.amazonaws.com`, which is not a public suffix itself but has public suffixes below it
-//!   (`s3.amazonaws.com`), whose tenants are then let in. [`wildcard_exposure`] follows the whole
+//!   (`s3.amazonaws.com`), whose tenants are then let in. [`exposure`] follows the whole
 //!   Public Suffix List: its rules, its wildcard rules, its exception rules (through the `psl`
 //!   crate) and the parents of its rules (a table generated from the same list, `psl_parents.rs`).
 //!   The list's default rule makes every single-label name a public suffix; `localhost` is exempt,
@@ -76,11 +76,6 @@ pub fn exposure(domain: &str) -> Option<Exposure> {
         return Some(Exposure::PublicSuffix(name.into()));
     }
     public_suffix_below(name).map(|rule| Exposure::ParentOf(rule.into()))
-}
-
-/// The exposure of a subdomain wildcard `*.base` (see [`exposure`]).
-pub fn wildcard_exposure(base: &str) -> Option<Exposure> {
-    exposure(base)
 }
 
 #[cfg(test)]

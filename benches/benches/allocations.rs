@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use corsmatch::policy::Policy;
-use corsmatch::reference::decision::NaiveEngine;
 use corsmatch::{Allowlist, OriginMatcher};
 use corsmatch_benches::peers::{self, PredicateMatcher, RegexSetMatcher};
+use corsmatch_conformance::decision::NaiveEngine;
 use corsmatch_workload::{policies, replay};
 
 /// Counts allocations and tracks live and peak heap bytes; defers to the system allocator.

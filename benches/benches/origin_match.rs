@@ -6,9 +6,9 @@ use std::collections::HashSet;
 use std::hint::black_box;
 
 use corsmatch::pattern::Allowlist;
-use corsmatch::reference::ReferenceMatcher;
 use corsmatch::OriginMatcher;
 use corsmatch_benches::{exact_origins, wildcard_bases};
+use corsmatch_conformance::reference::ReferenceMatcher;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 fn bench(c: &mut Criterion) {

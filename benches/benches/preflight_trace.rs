@@ -9,9 +9,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use corsmatch::policy::Policy;
-use corsmatch::reference::decision::NaiveEngine;
 use corsmatch::Allowlist;
 use corsmatch_benches::peers::{self, PredicateMatcher, RegexSetMatcher};
+use corsmatch_conformance::decision::NaiveEngine;
 use corsmatch_workload::{generate, policies, replay, Trace, TraceOptions};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 

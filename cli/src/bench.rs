@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use corsmatch::policy::{Policy, PolicyConfig};
-use corsmatch::reference::decision::NaiveEngine;
+use corsmatch_conformance::decision::NaiveEngine;
 use corsmatch_workload::{embedded, policies, replay, Trace};
 
 use crate::alloc::allocations;

@@ -1,6 +1,6 @@
 //! `corsmatch explain`: what happens when a script calls `fetch` from an origin, step by step — whether
 //! the browser preflights, what the engine answers to the preflight and to the actual request, and
-//! whether the script gets to read the response. The browser's side is `corsmatch::reference::browser`,
+//! whether the script gets to read the response. The browser's side is `corsmatch_conformance::browser`,
 //! a model of the WHATWG Fetch standard; the server's side is the engine.
 
 use std::cell::RefCell;
@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use corsmatch::policy::fetch::is_token;
 use corsmatch::policy::{DecisionKind, Policy, PolicyConfig, Request};
-use corsmatch::reference::browser::{self, HttpRequest, HttpResponse, Outcome, ScriptRequest};
+use corsmatch_conformance::browser::{self, HttpRequest, HttpResponse, Outcome, ScriptRequest};
 use serde_json::json;
 
 use crate::{config, EXIT_CONFIG};

@@ -20,22 +20,16 @@
 //! 3. [`automata`]: the compiled structures and [`OriginMatcher`];
 //! 4. [`scope`]: what an entry lets in beyond its text (public suffixes, the language of regexes);
 //! 5. [`policy`]: the CORS decision ([`policy::Policy`]: configuration, validation, evaluation);
-//! 6. `http` (feature `http`, default): the adapter for `http::HeaderMap` requests and responses;
-//! 7. `reference` (feature `reference`): a naive twin of 1–4 and a model of the browser, used by
-//!    tests, fuzzing and benches.
+//! 6. `http` (feature `http`, default): the adapter for `http::HeaderMap` requests and responses.
 
 #![forbid(unsafe_code)]
 
 pub mod automata;
-#[cfg(feature = "fuzzing")]
-pub mod fuzzing;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod origin;
 pub mod pattern;
 pub mod policy;
-#[cfg(feature = "reference")]
-pub mod reference;
 pub mod scope;
 mod words;
 

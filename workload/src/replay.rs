@@ -2,7 +2,7 @@
 //! answer: the decision kind, the reason of a denial, the status and the set of response headers.
 
 use corsmatch::policy::{Policy, Request};
-use corsmatch::reference::decision::{NaiveEngine, NaiveRequest};
+use corsmatch_conformance::decision::{NaiveEngine, NaiveRequest};
 
 use crate::trace::TraceRequest;
 

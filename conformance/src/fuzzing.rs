@@ -1,4 +1,4 @@
-//! The checks behind the fuzz targets (feature `fuzzing`), so that `cargo test` replays every input a
+//! The checks behind the fuzz targets , so that `cargo test` replays every input a
 //! fuzzer ever found through the same code, on stable Rust.
 //!
 //! Each target takes raw bytes and panics, with a message that holds a ready-to-paste regression case
@@ -19,16 +19,16 @@
 
 use arbitrary::{Result as ArbResult, Unstructured};
 
-use crate::origin::{self, Origin};
-use crate::pattern::{Allowlist, Pattern};
-use crate::policy::request_headers::{
+use crate::browser::{self, HttpRequest, HttpResponse, ScriptRequest};
+use crate::decision::{parse_header_list, NaiveEngine, NaiveRequest};
+use crate::reference::{self, RefOrigin, ReferenceMatcher};
+use corsmatch::origin::{self, Origin};
+use corsmatch::pattern::{Allowlist, Pattern};
+use corsmatch::policy::request_headers::{
     self, Allowed, AllowedNames, CheckError, HeaderList, ListError,
 };
-use crate::policy::{Policy, PolicyConfig, Request, Severity};
-use crate::reference::browser::{self, HttpRequest, HttpResponse, ScriptRequest};
-use crate::reference::decision::{parse_header_list, NaiveEngine, NaiveRequest};
-use crate::reference::{self, RefOrigin, ReferenceMatcher};
-use crate::OriginMatcher;
+use corsmatch::policy::{Policy, PolicyConfig, Request, Severity};
+use corsmatch::OriginMatcher;
 
 /// The engine's parts of an origin, in the reference's type.
 fn engine_parts(bytes: &[u8]) -> Option<RefOrigin> {
@@ -67,7 +67,7 @@ pub fn origin(data: &[u8]) {
 
 /// Example origins an entry names: what it must match.
 fn examples(p: &Pattern) -> Vec<String> {
-    use crate::pattern::{HostSpec, PortSpec};
+    use corsmatch::pattern::{HostSpec, PortSpec};
     match p {
         Pattern::Any => vec!["https://example.com".into(), "null".into()],
         Pattern::Null => vec!["null".into()],
@@ -98,10 +98,10 @@ fn examples(p: &Pattern) -> Vec<String> {
 /// building a policy compiles its DFA, which under the fuzzer's instrumentation takes minutes for
 /// regexes that approach the size limit. The regex rules of the policy are exercised by the
 /// `decision` target and the policy-validation table.
-fn check_diagnostics(text: &str, parsed: &Result<Pattern, crate::pattern::ErrorKind>) {
-    if text.starts_with(crate::pattern::REGEX_PREFIX) {
+fn check_diagnostics(text: &str, parsed: &Result<Pattern, corsmatch::pattern::ErrorKind>) {
+    if text.starts_with(corsmatch::pattern::REGEX_PREFIX) {
         if let Err(kind) = parsed {
-            let error = crate::pattern::Error {
+            let error = corsmatch::pattern::Error {
                 index: 0,
                 entry: text.into(),
                 kind: kind.clone(),
@@ -111,7 +111,7 @@ fn check_diagnostics(text: &str, parsed: &Result<Pattern, crate::pattern::ErrorK
                 !kind.name().is_empty()
                     && !kind.fix().is_empty()
                     && shown.contains(kind.fix())
-                    && shown.contains(&crate::pattern::escape(text)),
+                    && shown.contains(&corsmatch::pattern::escape(text)),
                 "{text:?}: incomplete error {shown:?}"
             );
         }

@@ -2,12 +2,10 @@
 //! made by mutating allowlisted origins), the engine and the naive reference agree on the grammar, on
 //! `matches` and on `find`.
 
-#![cfg(feature = "reference")]
-
 use corsmatch::origin::{self, Origin};
 use corsmatch::pattern::Allowlist;
-use corsmatch::reference::{self, RefOrigin, ReferenceMatcher};
 use corsmatch::OriginMatcher;
+use corsmatch_conformance::reference::{self, RefOrigin, ReferenceMatcher};
 use proptest::prelude::*;
 
 const SCHEMES: &[&str] = &[

@@ -3,13 +3,11 @@
 //! the script can read the response exactly when the engine allowed it (and credentials agree), and
 //! what it can read is exactly the safelisted headers plus what the policy exposes.
 
-#![cfg(all(feature = "reference", feature = "serde"))]
-
 use std::collections::BTreeSet;
 
 use corsmatch::policy::{Policy, PolicyConfig, Request};
-use corsmatch::reference::browser::{self, HttpRequest, HttpResponse, ScriptRequest};
-use corsmatch::reference::decision::{NaiveEngine, NaiveRequest};
+use corsmatch_conformance::browser::{self, HttpRequest, HttpResponse, ScriptRequest};
+use corsmatch_conformance::decision::{NaiveEngine, NaiveRequest};
 use proptest::prelude::*;
 
 const SECURE_ORIGINS: &[&str] = &[

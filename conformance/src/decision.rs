@@ -1,13 +1,13 @@
-//! The naive server-side CORS decision: a slow, obvious twin of `crate::policy`, used only by tests,
-//! fuzzing and benches (feature `reference`).
+//! The naive server-side CORS decision: a slow, obvious twin of `corsmatch::policy`, used only by tests,
+//! fuzzing and benches.
 //!
 //! It is written line by line from `corpus/cases/README.md` ("`decisions-*.toml`": "The policy file"
 //! and "Decision rules" 1–8; for [`NaiveDecision::respond`], the rule on upstream CORS headers in
 //! "Semantics decided here") and ARCHITECTURE.md ("The CORS decision"), and it shares **no code**
-//! with the engine: from `crate::policy` it only reads the plain [`PolicyConfig`] data struct, it
-//! never touches `crate::origin` or `crate::automata`, and origin matching goes through this crate's
+//! with the engine: from `corsmatch::policy` it only reads the plain [`PolicyConfig`] data struct, it
+//! never touches `corsmatch::origin` or `corsmatch::automata`, and origin matching goes through this crate's
 //! own naive [`ReferenceMatcher`], built from the config's origins parsed by the config-side language
-//! (`crate::pattern::Allowlist::parse_all`; `Pattern::parse` tells which entry is `*`). The config
+//! (`corsmatch::pattern::Allowlist::parse_all`; `Pattern::parse` tells which entry is `*`). The config
 //! normalization (Fetch method normalization, lowercased header names, `["*"]` wildcards) is redone
 //! here too. Everything is owned `String`s, `Vec`s and plain loops, so that a differential test can
 //! trust it as the obvious answer.
@@ -15,11 +15,11 @@
 //! The configuration is assumed valid (the engine's `Policy::new` validates it): on an invalid one the
 //! naive engine still answers, but what it answers is unspecified.
 
-use crate::pattern::{Allowlist, Pattern};
-use crate::policy::PolicyConfig;
+use corsmatch::pattern::{Allowlist, Pattern};
+use corsmatch::policy::PolicyConfig;
 
-use super::browser::normalize_method;
-use super::ReferenceMatcher;
+use crate::browser::normalize_method;
+use crate::reference::ReferenceMatcher;
 
 /// At most this many `Access-Control-Request-Headers` lines.
 const MAX_ACRH_LINES: usize = 16;
@@ -277,7 +277,7 @@ impl NaiveEngine {
 
     /// Rule 3: grammar first, then the allowlist.
     fn check_origin(&self, origin: &[u8]) -> Result<(), &'static str> {
-        if super::parse_origin(origin).is_none() {
+        if crate::reference::parse_origin(origin).is_none() {
             return Err("malformed-origin");
         }
         if !self.matcher.matches(origin) {

@@ -1,14 +1,14 @@
 //! A model of the browser's side of CORS: what a browser sends and what it lets script read when a page
-//! calls `fetch()` on another origin. Used by tests, fuzzing, benches and `explain`-style tooling
-//! (feature `reference`) to check that the server-side decision really lets the intended requests
+//! calls `fetch()` on another origin. Used by tests, fuzzing, benches and `corsmatch explain`
+//! to check that the server-side decision really lets the intended requests
 //! through and keeps the others out.
 //!
 //! Written from the WHATWG Fetch standard, section by section, and nothing else: methods (§2.2.2: the
 //! forbidden methods, the CORS-safelisted methods, method normalization), headers (§2.2.2: forbidden
 //! request-headers, CORS-safelisted request-headers, CORS-unsafe request-header names, CORS-safelisted
 //! response-header names), the CORS protocol (§3.2.3), the CORS-preflight fetch (§4.8) and the CORS
-//! check (§4.9). Like the rest of [`crate::reference`] it shares **no code** with the engine (nothing
-//! from `crate::origin`, `crate::automata` or `crate::policy`) and is written plainly, with owned
+//! check (§4.9). Like [`crate::reference`] and [`crate::decision`], it shares **no code** with the engine (nothing
+//! from `corsmatch::origin`, `corsmatch::automata` or `corsmatch::policy`) and is written plainly, with owned
 //! `String`s, `Vec`s and obvious loops.
 //!
 //! What is modelled: one cross-origin request in mode "cors" (the page's origin is never the target's),
@@ -20,7 +20,7 @@
 //! The error messages mimic Chrome's console (`Access to fetch from origin '…' has been blocked by CORS
 //! policy: …`), without the target URL, which this model does not have.
 
-use super::decision::is_token;
+use crate::decision::is_token;
 
 /// A request as a page script writes it: `fetch(url, { method, headers, credentials })`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -759,8 +759,8 @@ fn blocked(req: &ScriptRequest, why: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::PolicyConfig;
-    use crate::reference::decision::{NaiveEngine, NaiveRequest};
+    use crate::decision::{NaiveEngine, NaiveRequest};
+    use corsmatch::policy::PolicyConfig;
 
     const PAGE: &str = "https://a.example";
 

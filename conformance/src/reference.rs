@@ -1,10 +1,10 @@
 //! The naive reference: a slow, obvious twin of the request grammar and the matcher, used only by tests,
-//! fuzzing and benches (feature `reference`).
+//! fuzzing and benches.
 //!
-//! The fast engine ([`crate::OriginMatcher`]) is built for speed: zero-copy splitting, hashing, automata.
+//! The fast engine ([`corsmatch::OriginMatcher`]) is built for speed: zero-copy splitting, hashing, automata.
 //! This module is built for being obviously right instead, so that differential tests and fuzzing can
-//! catch the engine's bugs. It shares **no code** with the engine: it never touches `crate::origin` or
-//! `crate::automata`, and from `crate::pattern` it only reads the already-parsed entries (public fields
+//! catch the engine's bugs. It shares **no code** with the engine: it never touches `corsmatch::origin` or
+//! `corsmatch::automata`, and from `corsmatch::pattern` it only reads the already-parsed entries (public fields
 //! and [`RegexPattern::source`]). The request grammar is re-implemented here byte by byte from the ABNF in
 //! `corpus/cases/README.md` ("The request grammar"), and matching is a linear scan over the entries in
 //! config order, with owned `String`s, `Vec`s and `split` where they make the code plainer.
@@ -19,23 +19,10 @@
 //! - the host of a special scheme (`http`, `https`, `ws`, `wss`, `ftp`) is lowercase and is what IDNA
 //!   ("domain to ASCII") returns unchanged; the host of any other scheme keeps its case and is compared
 //!   byte for byte; `file://` is never an origin (browsers send `null`).
-//!
-//! Two submodules extend the twin beyond origins, under the same rules (no engine code, plain loops):
-//!
-//! - [`decision`]: the naive server-side CORS decision ([`decision::NaiveEngine`]), written from the
-//!   "Decision rules" of `corpus/cases/README.md`, the twin of `crate::policy`. It takes the plain
-//!   `crate::policy::PolicyConfig` data struct and, being handed allowlist *text*, is the one place here
-//!   that calls the config-side parser (`crate::pattern::Allowlist::parse_all`, `Pattern::parse`) to get
-//!   the entries this module's matcher reads; everything else it redoes itself;
-//! - [`browser`]: a model of what the browser does around a cross-origin `fetch()` (preflight or not,
-//!   CORS check, which response headers script may read), written from the WHATWG Fetch standard.
-
-pub mod browser;
-pub mod decision;
 
 use regex::bytes::{Regex, RegexBuilder};
 
-use crate::pattern::{Allowlist, HostSpec, Pattern, PortSpec, RegexPattern};
+use corsmatch::pattern::{Allowlist, HostSpec, Pattern, PortSpec, RegexPattern};
 
 /// The longest `Origin` value accepted: 64 (scheme) + 3 (`://`) + 253 (host) + 6 (`:65535`).
 pub const MAX_ORIGIN_LEN: usize = 326;
@@ -400,7 +387,7 @@ fn is_ip_host(host: &str) -> bool {
 /// One entry, ready to be tried.
 #[derive(Debug)]
 struct RefEntry {
-    /// The entry's rule id ([`crate::pattern::Entry::index`]).
+    /// The entry's rule id ([`corsmatch::pattern::Entry::index`]).
     index: usize,
     /// The parsed pattern.
     pattern: Pattern,

@@ -3,52 +3,9 @@
 //! reference's [`NaiveDecision::respond`]) when the case gives upstream response headers. Every failing
 //! case is reported at once.
 
-#![cfg(all(feature = "reference", feature = "serde", feature = "http"))]
-
-use std::path::Path;
-
-use corsmatch::policy::{Policy, PolicyConfig, Request};
-use corsmatch::reference::decision::{NaiveDecision, NaiveEngine, NaiveRequest};
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct File {
-    case: Vec<Case>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Case {
-    name: String,
-    policy: PolicyConfig,
-    request: Req,
-    expect: String,
-    reason: Option<String>,
-    status: Option<u16>,
-    headers: Vec<(String, String)>,
-    /// The upstream response's headers, for `apply`; none when absent.
-    upstream: Option<Vec<(String, String)>>,
-    /// Every header of the response after `apply` on `upstream` (required with `upstream`).
-    response: Option<Vec<(String, String)>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Req {
-    #[serde(default = "get")]
-    method: String,
-    origin: Option<String>,
-    acrm: Option<String>,
-    #[serde(default)]
-    acrh: Vec<String>,
-    #[serde(default)]
-    private_network: bool,
-}
-
-fn get() -> String {
-    "GET".into()
-}
+use corsmatch::policy::{Policy, Request};
+use corsmatch_conformance::cases::{self, CaseRequest};
+use corsmatch_conformance::decision::{NaiveDecision, NaiveEngine};
 
 type Outcome = (String, Option<String>, Option<u16>, Vec<(String, Vec<u8>)>);
 
@@ -63,7 +20,7 @@ fn bytes(h: &[(String, String)]) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-fn engine(policy: &Policy, r: &Req) -> Outcome {
+fn engine(policy: &Policy, r: &CaseRequest) -> Outcome {
     let lines: Vec<&[u8]> = r.acrh.iter().map(|l| l.as_bytes()).collect();
     let request = Request {
         method: r.method.as_bytes(),
@@ -87,7 +44,7 @@ fn engine(policy: &Policy, r: &Req) -> Outcome {
 
 /// The same request through the `http` adapter (`apply`, and `RequestView::apply`, which must agree),
 /// applied to a response with the `upstream` headers.
-fn adapter(policy: &Policy, r: &Req, upstream: &http::HeaderMap) -> Option<Outcome> {
+fn adapter(policy: &Policy, r: &CaseRequest, upstream: &http::HeaderMap) -> Option<Outcome> {
     let method = http::Method::from_bytes(r.method.as_bytes()).ok()?;
     let mut headers = http::HeaderMap::new();
     let value = |s: &str| http::HeaderValue::from_bytes(s.as_bytes()).ok();
@@ -123,16 +80,6 @@ fn adapter(policy: &Policy, r: &Req, upstream: &http::HeaderMap) -> Option<Outco
     ))
 }
 
-fn naive(policy: &PolicyConfig, r: &Req) -> NaiveDecision {
-    NaiveEngine::new(policy).decide(&NaiveRequest {
-        method: r.method.as_bytes().to_vec(),
-        origin: r.origin.as_ref().map(|o| o.as_bytes().to_vec()),
-        acrm: r.acrm.as_ref().map(|m| m.as_bytes().to_vec()),
-        acrh: r.acrh.iter().map(|l| l.as_bytes().to_vec()).collect(),
-        private_network: r.private_network,
-    })
-}
-
 /// The naive decision's outcome, with `headers` as its headers.
 fn naive_outcome(d: &NaiveDecision, headers: Vec<(String, Vec<u8>)>) -> Outcome {
     (
@@ -156,22 +103,9 @@ fn header_map(upstream: &[(String, String)]) -> Result<http::HeaderMap, String> 
 
 #[test]
 fn decision_tables() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/cases");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            let n = p.file_name().unwrap().to_string_lossy();
-            n.starts_with("decisions-") && n.ends_with(".toml")
-        })
-        .collect();
-    paths.sort();
-    assert!(!paths.is_empty(), "no decisions-*.toml");
     let (mut failures, mut count) = (Vec::new(), 0);
-    for path in paths {
-        let file: File = toml::from_str(&std::fs::read_to_string(&path).unwrap())
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        for case in file.case {
+    for table in cases::decision_tables().unwrap_or_else(|e| panic!("{e}")) {
+        for case in table.content.case {
             count += 1;
             let policy = match Policy::new(&case.policy) {
                 Ok(p) => p,
@@ -180,14 +114,10 @@ fn decision_tables() {
                     continue;
                 }
             };
-            let upstream = case.upstream.as_deref().unwrap_or_default();
-            if case.upstream.is_some() != case.response.is_some() {
-                failures.push(format!(
-                    "[{}] `upstream` and `response` go together",
-                    case.name
-                ));
-                continue;
-            }
+            let upstream = case
+                .upstream
+                .as_ref()
+                .map_or(&[][..], |u| u.headers.as_slice());
             let upstream_map = match header_map(upstream) {
                 Ok(map) => map,
                 Err(e) => {
@@ -206,7 +136,11 @@ fn decision_tables() {
                 want.0.clone(),
                 want.1.clone(),
                 want.2,
-                sorted(bytes(case.response.as_deref().unwrap_or(&case.headers))),
+                sorted(bytes(
+                    case.upstream
+                        .as_ref()
+                        .map_or(&case.headers, |u| &u.response),
+                )),
             );
             let show = |o: &Outcome| {
                 let h: Vec<String> =
@@ -229,7 +163,7 @@ fn decision_tables() {
             if let Some(got) = adapter(&policy, &case.request, &upstream_map) {
                 check("http adapter", got, &want_response);
             }
-            let d = naive(&case.policy, &case.request);
+            let d = NaiveEngine::new(&case.policy).decide(&case.request.naive());
             check("naive engine", naive_outcome(&d, d.headers.clone()), &want);
             let upstream = bytes(upstream);
             check(

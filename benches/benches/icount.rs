@@ -225,18 +225,11 @@ mod benches {
     fn policy() -> &'static Policy {
         static POLICY: OnceLock<Policy> = OnceLock::new();
         POLICY.get_or_init(|| {
-            let config = PolicyConfig {
-                origins: entries(),
-                methods: vec!["PUT".into(), "PATCH".into(), "DELETE".into()],
-                request_headers: vec![
-                    "content-type".into(),
-                    "authorization".into(),
-                    "x-request-id".into(),
-                ],
-                credentials: true,
-                max_age: Some(600),
-                ..PolicyConfig::default()
-            };
+            let config = PolicyConfig::new(entries())
+                .methods(vec!["PUT", "PATCH", "DELETE"])
+                .request_headers(vec!["content-type", "authorization", "x-request-id"])
+                .credentials(true)
+                .max_age(600);
             Policy::new(&config).expect("the bench policy is valid")
         })
     }

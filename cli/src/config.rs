@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use corsmatch::pattern::NoteKind;
-use corsmatch::policy::{Diagnostic, DiagnosticKind, Policy, PolicyConfig, Severity};
+use corsmatch::policy::{Diagnostic, DiagnosticKind, LoadError, Policy, PolicyConfig, Severity};
 
 /// A validated policy and the configuration it came from.
 pub struct Loaded {
@@ -20,17 +20,19 @@ pub fn load(policy: Option<&Path>, allow: &[String], require_origins: bool) -> R
     let mut config = PolicyConfig::default();
     let mut file_origins = 0;
     let mut name = String::new();
+    let mut file_text = String::new();
     if let Some(path) = policy {
         let text = crate::input::read_text(path, crate::input::MAX_POLICY_BYTES).map_err(|e| {
             eprintln!("error: cannot read policy file {}: {e}", path.display());
         })?;
-        config = toml::from_str(&text).map_err(|e| {
-            eprintln!(
-                "error: policy file {}: {}",
-                path.display(),
-                e.to_string().trim_end()
-            );
+        config = PolicyConfig::from_toml_str(&text).map_err(|e| match e {
+            LoadError::Syntax {
+                message,
+                position: Some(p),
+            } => eprintln!("error: policy file {}:{p}: {message}", path.display()),
+            e => eprintln!("error: policy file {}: {e}", path.display()),
         })?;
+        file_text = text;
         file_origins = config.origins.len();
         name = path.display().to_string();
     }
@@ -54,10 +56,10 @@ pub fn load(policy: Option<&Path>, allow: &[String], require_origins: bool) -> R
             Some(i) => format!("{}[{i}]", d.key),
             None => d.key.to_string(),
         };
-        if name.is_empty() {
-            place
-        } else {
-            format!("{name}: {place}")
+        match d.position {
+            Some(p) => format!("{name}:{p}: {place}"),
+            None if name.is_empty() => place,
+            None => format!("{name}: {place}"),
         }
     };
     let describe = |d: &Diagnostic| match &d.kind {
@@ -82,13 +84,19 @@ pub fn load(policy: Option<&Path>, allow: &[String], require_origins: bool) -> R
             eprintln!("  fix: {}", d.kind.fix());
         }
     };
+    // Positions in the policy file (`--allow` entries have none).
+    let located = |diagnostics: &[Diagnostic]| {
+        let mut diagnostics = diagnostics.to_vec();
+        corsmatch::policy::locate(&mut diagnostics, &file_text);
+        diagnostics
+    };
     match Policy::new(&config) {
         Ok(policy) => {
-            policy.diagnostics().iter().for_each(print);
+            located(policy.diagnostics()).iter().for_each(print);
             Ok(Loaded { policy, config })
         }
         Err(errors) => {
-            errors.0.iter().for_each(print);
+            located(&errors.0).iter().for_each(print);
             let n = errors.errors().count();
             eprintln!("{n} error{} in the policy", if n == 1 { "" } else { "s" });
             Err(())

@@ -8,9 +8,9 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use corsmatch::policy::fetch::is_token;
 use corsmatch::policy::{DecisionKind, Policy, PolicyConfig, Request};
 use corsmatch_conformance::browser::{self, HttpRequest, HttpResponse, Outcome, ScriptRequest};
+use corsmatch_conformance::decision::is_token;
 use serde_json::json;
 
 use crate::{config, EXIT_CONFIG};

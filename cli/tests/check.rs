@@ -444,8 +444,8 @@ fn entries_are_numbered_from_zero_in_every_message() {
     assert_eq!(
         text(&out.stderr),
         format!(
-            "note: {p}: origins[2] `HTTPS://B.example.com`: scheme and host lowercased\n\
-             note: {p}: origins[2] `HTTPS://B.example.com`: same as origins[0] in {p}; ignored\n\
+            "note: {p}:1:62: origins[2] `HTTPS://B.example.com`: scheme and host lowercased\n\
+             note: {p}:1:62: origins[2] `HTTPS://B.example.com`: same as origins[0] in {p}; ignored\n\
              note: --allow[0] `HTTPS://C.example.com`: scheme and host lowercased\n\
              note: --allow[1] `https://c.example.com`: same as --allow[0]; ignored\n\
              note: --allow[2] `https://a.example.com`: same as origins[1] in {p}; ignored\n"

@@ -1337,13 +1337,10 @@ mod tests {
     /// The browser model against the naive server: the seed scenarios end to end.
     #[test]
     fn against_the_naive_engine() {
-        let mut c = PolicyConfig {
-            origins: vec![PAGE.to_string()],
-            methods: vec!["PUT".to_string()],
-            request_headers: vec!["content-type".to_string()],
-            expose_headers: vec!["x-total-count".to_string()],
-            ..PolicyConfig::default()
-        };
+        let mut c = PolicyConfig::new(vec![PAGE.to_string()])
+            .methods(vec!["PUT".to_string()])
+            .request_headers(vec!["content-type".to_string()])
+            .expose_headers(vec!["x-total-count".to_string()]);
         let serve = |c: &PolicyConfig, req: &ScriptRequest| {
             let engine = NaiveEngine::new(c);
             let mut server = |r: &HttpRequest| {

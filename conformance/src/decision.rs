@@ -477,7 +477,7 @@ fn is_tchar(b: u8) -> bool {
 }
 
 /// RFC 9110 `token`: one or more `tchar`s.
-pub(super) fn is_token(bytes: &[u8]) -> bool {
+pub fn is_token(bytes: &[u8]) -> bool {
     if bytes.is_empty() {
         return false;
     }
@@ -513,10 +513,7 @@ mod tests {
     const APP: &str = "https://app.example.com";
 
     fn config(origins: &[&str]) -> PolicyConfig {
-        PolicyConfig {
-            origins: origins.iter().map(|s| s.to_string()).collect(),
-            ..PolicyConfig::default()
-        }
+        PolicyConfig::new(origins.iter().copied())
     }
 
     fn strings(list: &[&str]) -> Vec<String> {

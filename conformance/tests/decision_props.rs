@@ -86,16 +86,13 @@ fn policy() -> impl Strategy<Value = PolicyConfig> {
                 } else {
                     expose
                 };
-                PolicyConfig {
-                    origins,
-                    methods,
-                    request_headers,
-                    expose_headers,
-                    credentials,
-                    max_age,
-                    private_network: pna,
-                    ..PolicyConfig::default()
-                }
+                PolicyConfig::new(origins)
+                    .methods(methods)
+                    .request_headers(request_headers)
+                    .expose_headers(expose_headers)
+                    .credentials(credentials)
+                    .max_age(max_age)
+                    .private_network(pna)
             },
         )
 }

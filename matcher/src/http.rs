@@ -10,13 +10,9 @@
 //!
 //! ```
 //! use corsmatch::http::{apply, preflight_response, RequestView};
-//! use corsmatch::policy::{Policy, PolicyConfig};
+//! use corsmatch::{Policy, PolicyConfig};
 //!
-//! let policy = Policy::new(&PolicyConfig {
-//!     origins: vec!["https://app.example.com".into()],
-//!     methods: vec!["PUT".into()],
-//!     ..PolicyConfig::default()
-//! })?;
+//! let policy = Policy::new(&PolicyConfig::new(["https://app.example.com"]).methods(["PUT"]))?;
 //!
 //! let mut headers = http::HeaderMap::new();
 //! headers.insert("origin", "https://app.example.com".parse()?);
@@ -323,16 +319,15 @@ mod tests {
 
     fn policy(any: bool) -> Policy {
         let origin = if any { "*" } else { "https://app.example.com" };
-        Policy::new(&PolicyConfig {
-            origins: vec![origin.into()],
-            methods: vec!["PUT".into()],
-            request_headers: vec!["content-type".into(), "x-request-id".into()],
-            expose_headers: vec!["x-request-id".into()],
-            credentials: !any,
-            max_age: Some(600),
-            private_network: true,
-            ..PolicyConfig::default()
-        })
+        Policy::new(
+            &PolicyConfig::new([origin])
+                .methods(vec!["PUT"])
+                .request_headers(vec!["content-type", "x-request-id"])
+                .expose_headers(vec!["x-request-id"])
+                .credentials(!any)
+                .max_age(600)
+                .private_network(true),
+        )
         .unwrap()
     }
 

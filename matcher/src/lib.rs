@@ -1,40 +1,100 @@
-//! corsmatch compiles CORS origin allowlists into automata and decides, without allocating and in time
-//! that does not grow with the allowlist, whether a request's `Origin` is allowed.
+//! CORS for proxies and HTTP servers: origin allowlists compiled into automata, and the whole CORS
+//! decision (simple, preflighted, credentialed requests) made from header bytes without allocating, in
+//! time that does not grow with the allowlist.
+//!
+//! An allowlist holds exact origins (`https://app.example.com`), subdomain wildcards
+//! (`https://*.example.com`), port wildcards (`http://localhost:*`), `null`, `*` and regexes
+//! (`regex:^https://pr-[0-9]+\.preview\.example\.dev$`). Entries are validated and normalized once, at
+//! configuration time, with every problem reported at once; requests are never normalized: an `Origin`
+//! a browser cannot send (uppercase, a default port, a trailing dot) is denied.
+//!
+//! # Which layer to use
+//!
+//! - **A proxy or server answering CORS**: [`Policy`]. Build it once from a [`PolicyConfig`] (or a
+//!   policy file, [`Policy::from_toml_file`], feature `toml`), then per request call
+//!   [`Policy::evaluate`] with the request's [`Request`] headers and set the [`Decision`]'s headers on
+//!   the response (or answer a preflight with them).
+//! - **On the `http` crate's types** (tower, hyper, axum): the [`http`](crate::http) adapter (feature
+//!   `http`, on by default) reads the request from an `http::HeaderMap` and applies the decision to the
+//!   response, removing whatever CORS headers the upstream set.
+//! - **Only "is this origin allowed, and by which entry?"**: [`OriginMatcher`].
 //!
 //! ```
-//! use corsmatch::OriginMatcher;
+//! use corsmatch::{DecisionKind, Policy, PolicyConfig, Request};
 //!
-//! let m = OriginMatcher::new(&["https://example.com", "https://*.example.com", "http://localhost:*"])?;
-//! assert!(m.matches(b"https://api.example.com"));
-//! assert!(m.matches(b"http://localhost:3000"));
-//! assert!(!m.matches(b"https://evilexample.com"));
-//! assert!(!m.matches(b"https://EXAMPLE.com")); // requests are never normalized
-//! assert_eq!(m.find(b"https://example.com").map(|r| r.index()), Some(0));
-//! # Ok::<(), corsmatch::pattern::Errors>(())
+//! let policy = Policy::new(
+//!     &PolicyConfig::new(["https://app.example.com", "https://*.example.com"])
+//!         .methods(["PUT"])
+//!         .credentials(true),
+//! )?;
+//! let decision = policy.evaluate(&Request {
+//!     method: b"OPTIONS",
+//!     origin: Some(b"https://api.example.com"),
+//!     request_method: Some(b"PUT"),
+//!     request_headers: &[],
+//!     private_network: false,
+//! });
+//! assert_eq!(decision.kind(), DecisionKind::PreflightAllowed);
+//! assert!(decision
+//!     .headers()
+//!     .any(|(name, value)| name == "access-control-allow-origin" && value == b"https://api.example.com"));
+//! # Ok::<(), corsmatch::ConfigErrors>(())
 //! ```
+//!
+//! # Embedding rules
+//!
+//! The decision is only as good as where it runs:
+//!
+//! - **CORS before authentication.** A preflight carries no credentials (Fetch §4.8): answer it before
+//!   any authentication layer, or every preflight fails with 401 and the browser blocks the request.
+//! - **`OPTIONS` reaches the CORS layer.** Nothing in front of it may reject or cache `OPTIONS`
+//!   requests; a preflight the CORS layer never sees is a blocked request.
+//! - **The policy owns the CORS response headers.** Nothing after the CORS layer may add, rewrite or
+//!   cache away `Access-Control-*` or `Vary` headers: a response cached without `Vary: Origin` is served
+//!   to other origins. The `http` adapter removes upstream CORS headers and merges `Vary` for this
+//!   reason.
+//! - **Build once, share everywhere.** [`Policy`] and [`OriginMatcher`] are immutable and
+//!   `Send + Sync`; building compiles automata (milliseconds for thousands of entries) and belongs at
+//!   startup or reload, never per request.
+//!
+//! # Modules
 //!
 //! The crate is layered bottom-up; a module only uses the ones above it in this list:
 //!
 //! 1. [`origin`]: the request-side grammar (validate and split an `Origin` value, zero-copy);
 //! 2. [`pattern`]: the config-side language (parse, validate and normalize allowlist entries);
-//! 3. [`automata`]: the compiled structures and [`OriginMatcher`];
-//! 4. [`scope`]: what an entry lets in beyond its text (public suffixes, the language of regexes);
-//! 5. [`policy`]: the CORS decision ([`policy::Policy`]: configuration, validation, evaluation);
-//! 6. `http` (feature `http`, default): the adapter for `http::HeaderMap` requests and responses.
+//! 3. the compiled automata behind [`OriginMatcher`] (private);
+//! 4. what an entry lets in beyond its text: public suffixes, the language of regexes (private);
+//! 5. [`policy`]: the CORS decision ([`Policy`]: configuration, validation, evaluation);
+//! 6. [`http`](crate::http) (feature `http`, default): the adapter for `http` requests and responses.
+//!
+//! # Features
+//!
+//! - `http` (default): the [`http`](crate::http) adapter.
+//! - `serde`: `Deserialize` for [`PolicyConfig`] (the policy file format; unknown keys are errors).
+//! - `toml`: [`Policy::from_toml_str`] and [`Policy::from_toml_file`], with every diagnostic located
+//!   by line and column (implies `serde`).
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod automata;
+mod automata;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod origin;
 pub mod pattern;
 pub mod policy;
-pub mod scope;
+mod scope;
 mod words;
 
-pub use automata::{OriginMatcher, RuleId};
+pub use automata::{OriginMatcher, RuleId, REGEX_DFA_SIZE_LIMIT};
 pub use pattern::{Allowlist, Pattern};
+#[cfg(feature = "toml")]
+pub use policy::LoadError;
+pub use policy::{
+    ConfigErrors, Decision, DecisionKind, DenyReason, Diagnostic, DiagnosticKind, Policy,
+    PolicyConfig, Position, Request, Severity,
+};
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -19,25 +19,20 @@ static GLOBAL: common::Counting = common::Counting;
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn policy() -> Policy {
-    Policy::new(&PolicyConfig {
-        origins: vec![
-            "https://app.example.com".into(),
-            "https://*.example.org".into(),
-            "http://localhost:*".into(),
-            r"regex:^https://pr-[0-9]+\.preview\.example\.dev$".into(),
-        ],
-        methods: vec!["PUT".into(), "DELETE".into()],
-        request_headers: vec![
-            "content-type".into(),
-            "x-api-key".into(),
-            "authorization".into(),
-        ],
-        expose_headers: vec!["x-request-id".into()],
-        credentials: true,
-        max_age: Some(600),
-        private_network: true,
-        ..PolicyConfig::default()
-    })
+    Policy::new(
+        &PolicyConfig::new(vec![
+            "https://app.example.com",
+            "https://*.example.org",
+            "http://localhost:*",
+            r"regex:^https://pr-[0-9]+\.preview\.example\.dev$",
+        ])
+        .methods(vec!["PUT", "DELETE"])
+        .request_headers(vec!["content-type", "x-api-key", "authorization"])
+        .expose_headers(vec!["x-request-id"])
+        .credentials(true)
+        .max_age(600)
+        .private_network(true),
+    )
     .unwrap()
 }
 

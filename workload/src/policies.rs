@@ -23,21 +23,18 @@ pub fn by_name(name: &str) -> Option<PolicyConfig> {
 }
 
 fn common(origins: Vec<String>, credentials: bool) -> PolicyConfig {
-    PolicyConfig {
-        origins,
-        methods: vec!["PUT".into(), "PATCH".into(), "DELETE".into()],
-        request_headers: vec![
-            "content-type".into(),
-            "authorization".into(),
-            "x-requested-with".into(),
-            "x-request-id".into(),
-            "x-csrf-token".into(),
-        ],
-        expose_headers: vec!["x-request-id".into(), "x-ratelimit-remaining".into()],
-        credentials,
-        max_age: Some(600),
-        ..PolicyConfig::default()
-    }
+    PolicyConfig::new(origins)
+        .methods(vec!["PUT", "PATCH", "DELETE"])
+        .request_headers(vec![
+            "content-type",
+            "authorization",
+            "x-requested-with",
+            "x-request-id",
+            "x-csrf-token",
+        ])
+        .expose_headers(vec!["x-request-id", "x-ratelimit-remaining"])
+        .credentials(credentials)
+        .max_age(600)
 }
 
 /// `small`: five entries, one of each kind, with credentials.

@@ -3,8 +3,23 @@
 /// A CORS policy as configured, before validation. [`crate::policy::Policy::new`] validates it.
 ///
 /// With the `serde` feature it deserializes from the policy file format (TOML or any serde format):
-/// unknown keys are errors, and every key has a default.
+/// unknown keys are errors, and every key has a default. In code, start from [`PolicyConfig::new`] (or
+/// `default()`) and set what differs; the fields are public to read and assign, and new keys may be
+/// added (the struct is `#[non_exhaustive]`):
+///
+/// ```
+/// use corsmatch::PolicyConfig;
+///
+/// let config = PolicyConfig::new(["https://app.example.com", "https://*.example.com"])
+///     .methods(["PUT", "DELETE"])
+///     .request_headers(["content-type", "authorization"])
+///     .credentials(true)
+///     .max_age(600);
+/// assert_eq!(config.methods, ["PUT", "DELETE"]);
+/// assert_eq!(config.preflight_status, 204);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 #[cfg_attr(
     feature = "serde",
     derive(serde::Deserialize),
@@ -46,5 +61,111 @@ impl Default for PolicyConfig {
             preflight_status: 204,
             dangerously_allow_insecure_origins_with_credentials: false,
         }
+    }
+}
+
+/// `Vec<String>` from any list of strings.
+fn strings<I, S>(items: I) -> Vec<String>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    items.into_iter().map(Into::into).collect()
+}
+
+impl PolicyConfig {
+    /// A configuration allowing `origins` (allowlist entries, in order), everything else at its default.
+    #[must_use]
+    pub fn new<I, S>(origins: I) -> PolicyConfig
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        PolicyConfig {
+            origins: strings(origins),
+            ..PolicyConfig::default()
+        }
+    }
+
+    /// Sets [`origins`](PolicyConfig::origins).
+    #[must_use]
+    pub fn origins<I, S>(mut self, origins: I) -> PolicyConfig
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.origins = strings(origins);
+        self
+    }
+
+    /// Sets [`methods`](PolicyConfig::methods).
+    #[must_use]
+    pub fn methods<I, S>(mut self, methods: I) -> PolicyConfig
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.methods = strings(methods);
+        self
+    }
+
+    /// Sets [`request_headers`](PolicyConfig::request_headers).
+    #[must_use]
+    pub fn request_headers<I, S>(mut self, names: I) -> PolicyConfig
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.request_headers = strings(names);
+        self
+    }
+
+    /// Sets [`expose_headers`](PolicyConfig::expose_headers).
+    #[must_use]
+    pub fn expose_headers<I, S>(mut self, names: I) -> PolicyConfig
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.expose_headers = strings(names);
+        self
+    }
+
+    /// Sets [`credentials`](PolicyConfig::credentials).
+    #[must_use]
+    pub fn credentials(mut self, allowed: bool) -> PolicyConfig {
+        self.credentials = allowed;
+        self
+    }
+
+    /// Sets [`max_age`](PolicyConfig::max_age) (`None`: no `Access-Control-Max-Age` header).
+    #[must_use]
+    pub fn max_age(mut self, seconds: impl Into<Option<i64>>) -> PolicyConfig {
+        self.max_age = seconds.into();
+        self
+    }
+
+    /// Sets [`private_network`](PolicyConfig::private_network).
+    #[must_use]
+    pub fn private_network(mut self, allowed: bool) -> PolicyConfig {
+        self.private_network = allowed;
+        self
+    }
+
+    /// Sets [`preflight_status`](PolicyConfig::preflight_status).
+    #[must_use]
+    pub fn preflight_status(mut self, status: i64) -> PolicyConfig {
+        self.preflight_status = status;
+        self
+    }
+
+    /// Sets [`dangerously_allow_insecure_origins_with_credentials`](PolicyConfig::dangerously_allow_insecure_origins_with_credentials).
+    #[must_use]
+    pub fn dangerously_allow_insecure_origins_with_credentials(
+        mut self,
+        allowed: bool,
+    ) -> PolicyConfig {
+        self.dangerously_allow_insecure_origins_with_credentials = allowed;
+        self
     }
 }

@@ -247,8 +247,25 @@ impl Kind {
     }
 }
 
+/// Where a value is written in a policy file: line and column, both counted from 1 (the column in
+/// characters). Shown as `line:column`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    /// The line, from 1.
+    pub line: u32,
+    /// The column, from 1, in characters.
+    pub column: u32,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
 /// One finding of policy validation.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Diagnostic {
     /// What it is about.
     pub kind: Kind,
@@ -258,6 +275,9 @@ pub struct Diagnostic {
     pub index: Option<usize>,
     /// The offending value, as written.
     pub value: String,
+    /// Where the value is written, for a policy loaded from a policy file (`Policy::from_toml_str`,
+    /// feature `toml`); `None` for a policy built from a [`super::PolicyConfig`] value.
+    pub position: Option<Position>,
 }
 
 impl Diagnostic {
@@ -269,6 +289,9 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(p) = self.position {
+            write!(f, "{p}: ")?;
+        }
         write!(f, "{}: {}", self.severity().name(), self.key)?;
         if let Some(i) = self.index {
             write!(f, "[{i}]")?;

@@ -134,10 +134,6 @@ pub mod names {
     pub const EXPOSE_HEADERS: &str = "access-control-expose-headers";
     /// `Vary`
     pub const VARY: &str = "vary";
-    /// `Access-Control-Request-Method` (request)
-    pub const REQUEST_METHOD: &str = "access-control-request-method";
-    /// `Access-Control-Request-Headers` (request)
-    pub const REQUEST_HEADERS: &str = "access-control-request-headers";
     /// `Access-Control-Request-Private-Network` (request)
     pub const REQUEST_PRIVATE_NETWORK: &str = "access-control-request-private-network";
 }

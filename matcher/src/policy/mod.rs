@@ -14,12 +14,16 @@
 mod config;
 mod decision;
 mod diagnostics;
-pub mod fetch;
-pub mod request_headers;
+pub(crate) mod fetch;
+#[cfg(feature = "toml")]
+mod load;
+pub(crate) mod request_headers;
 
 pub use config::PolicyConfig;
 pub use decision::{Decision, DecisionKind, DenyReason, Request, ResponseHeaders};
-pub use diagnostics::{ConfigErrors, Diagnostic, Kind as DiagnosticKind, Severity};
+pub use diagnostics::{ConfigErrors, Diagnostic, Kind as DiagnosticKind, Position, Severity};
+#[cfg(feature = "toml")]
+pub use load::{locate, LoadError, MAX_POLICY_FILE};
 
 use crate::pattern::{Allowlist, HostSpec, Pattern};
 use crate::OriginMatcher;
@@ -67,6 +71,7 @@ impl Policy {
                     key,
                     index,
                     value: value.to_string(),
+                    position: None,
                 })
             };
 

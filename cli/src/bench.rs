@@ -2,6 +2,7 @@
 //! adapter) and through the naive reference, checks that they answer every request identically, and
 //! prints requests, ns per request, requests per second and allocations per request for each.
 
+use std::ffi::OsStr;
 use std::hint::black_box;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -13,7 +14,16 @@ use corsmatch::reference::decision::NaiveEngine;
 use corsmatch_workload::{embedded, policies, replay, Trace};
 
 use crate::alloc::allocations;
+use crate::args::{self, Arg, Command, Parsed, Parser, PolicyArgs};
 use crate::EXIT_CONFIG;
+
+/// `corsmatch bench`.
+pub const COMMAND: Command = Command {
+    name: "bench",
+    summary: "replay a trace through corsmatch and the reference engine; check and time them",
+    help: HELP,
+    run,
+};
 
 const HELP: &str = "\
 usage: corsmatch bench [--policy NAME|FILE] [--trace FILE] [--seconds S]
@@ -34,43 +44,39 @@ per request, and the speedup over the reference.
 Exit status: 0 when every decision agrees, 1 when any differs, 2 on a usage or input error.";
 
 struct Args {
-    policy: Option<String>,
+    policy: PolicyArgs,
     trace: Option<PathBuf>,
     seconds: f64,
 }
 
-fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Option<Args>, String> {
+fn parse_args(mut parser: Parser) -> Result<Parsed<Args>, args::Error> {
     let mut out = Args {
-        policy: None,
+        policy: PolicyArgs::policy_only(),
         trace: None,
         seconds: 3.0,
     };
-    let mut it = args.into_iter();
-    while let Some(arg) = it.next() {
-        let arg = arg
-            .into_string()
-            .map_err(|a| format!("argument {a:?} is not UTF-8"))?;
-        let mut value = || {
-            it.next()
-                .and_then(|v| v.into_string().ok())
-                .ok_or_else(|| format!("{arg} needs a value"))
+    while let Some(arg) = parser.next()? {
+        let option = match arg {
+            Arg::Help => return Ok(Parsed::Help),
+            Arg::Value(value) => return Err(args::Error::unexpected_value(&value)),
+            Arg::Option(option) => option,
         };
-        match arg.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--policy" => out.policy = Some(value()?),
-            "--trace" => out.trace = Some(PathBuf::from(value()?)),
+        match option.as_str() {
+            "--trace" => out.trace = Some(PathBuf::from(parser.value()?)),
             "--seconds" => {
-                let v = value()?;
+                let v = parser.string()?;
                 out.seconds = v
                     .parse()
                     .ok()
                     .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s <= 3600.0)
-                    .ok_or_else(|| format!("--seconds `{v}` is not a number in (0, 3600]"))?;
+                    .ok_or_else(|| {
+                        args::Error::new(format!("--seconds `{v}` is not a number in (0, 3600]"))
+                    })?;
             }
-            other => return Err(format!("unexpected argument `{other}`")),
+            _ => out.policy.option(&option, &mut parser)?,
         }
     }
-    Ok(Some(out))
+    Ok(Parsed::Run(out))
 }
 
 /// One engine's row of the table.
@@ -87,20 +93,13 @@ impl Row {
     }
 }
 
-/// Runs `corsmatch bench`.
-pub fn run(args: Vec<std::ffi::OsString>) -> ExitCode {
-    let args = match parse_args(args) {
-        Ok(Some(a)) => a,
-        Ok(None) => {
-            println!("{HELP}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("error: {e}\n\n{HELP}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
+/// Runs `corsmatch bench` on the arguments after its name.
+fn run(parser: Parser) -> ExitCode {
+    let args = match args::parse(&COMMAND, parser, parse_args) {
+        Ok(a) => a,
+        Err(code) => return code,
     };
-    let Some((policy_name, config)) = load_policy(args.policy.as_deref()) else {
+    let Some((policy_name, config)) = load_policy(args.policy.policy.as_deref()) else {
         return ExitCode::from(EXIT_CONFIG);
     };
     let started = Instant::now();
@@ -244,13 +243,13 @@ pub fn run(args: Vec<std::ffi::OsString>) -> ExitCode {
 }
 
 /// A built-in policy by name (the default trace's when none is given), else a policy file.
-fn load_policy(arg: Option<&str>) -> Option<(String, PolicyConfig)> {
-    let name = arg.unwrap_or(corsmatch_workload::DEFAULT_POLICY);
-    match policies::by_name(name) {
-        Some(config) => Some((format!("{name} (built in)"), config)),
+fn load_policy(arg: Option<&OsStr>) -> Option<(String, PolicyConfig)> {
+    let name = arg.unwrap_or(corsmatch_workload::DEFAULT_POLICY.as_ref());
+    match name.to_str().and_then(|n| Some((n, policies::by_name(n)?))) {
+        Some((name, config)) => Some((format!("{name} (built in)"), config)),
         None => crate::config::load(Some(name.as_ref()), &[], true)
             .ok()
-            .map(|loaded| (name.to_string(), loaded.config)),
+            .map(|loaded| (name.to_string_lossy().into_owned(), loaded.config)),
     }
 }
 

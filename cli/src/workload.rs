@@ -5,7 +5,16 @@ use std::process::ExitCode;
 
 use corsmatch_workload::{generate, policies, TraceOptions};
 
+use crate::args::{self, Arg, Command, Parsed, Parser, PolicyArgs};
 use crate::EXIT_CONFIG;
+
+/// `corsmatch workload`.
+pub const COMMAND: Command = Command {
+    name: "workload",
+    summary: "write the benchmark policies and traces",
+    help: HELP,
+    run,
+};
 
 const HELP: &str = "\
 usage: corsmatch workload [--out DIR]
@@ -15,51 +24,64 @@ The first form writes the committed corpus: DIR/policies/{small,saas,regex-heavy
 DIR/workloads/default.trace (the saas policy, 10000 requests, seed 1); DIR defaults to `corpus`.
 The second writes a trace for a built-in policy (small, saas, regex-heavy; default saas) or a
 policy file, to FILE or standard output: 70% preflights, 25% actual requests, 5% without Origin,
-10% of origins misses. The same arguments always give the same bytes.";
+10% of origins misses. The same arguments always give the same bytes.
 
-/// Runs `corsmatch workload`.
-pub fn run(args: Vec<std::ffi::OsString>) -> ExitCode {
-    let args: Vec<String> = match args.into_iter().map(|a| a.into_string()).collect() {
-        Ok(a) => a,
-        Err(a) => return usage(&format!("argument {a:?} is not UTF-8")),
+Exit status: 0 on success, 2 on a usage error or a file that cannot be read or written.";
+
+struct Args {
+    /// `workload trace` rather than the corpus.
+    trace: bool,
+    out: Option<PathBuf>,
+    policy: PolicyArgs,
+    options: TraceOptions,
+}
+
+fn parse_args(mut parser: Parser) -> Result<Parsed<Args>, args::Error> {
+    let mut args = Args {
+        trace: false,
+        out: None,
+        policy: PolicyArgs::policy_only(),
+        options: TraceOptions::default(),
     };
-    let (trace_mode, rest) = match args.first().map(String::as_str) {
-        Some("trace") => (true, &args[1..]),
-        _ => (false, &args[..]),
-    };
-    let mut out: Option<PathBuf> = None;
-    let mut policy = "saas".to_string();
-    let mut options = TraceOptions::default();
-    let mut it = rest.iter();
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        let result: Result<(), String> = match arg.as_str() {
-            "-h" | "--help" => {
-                println!("{HELP}");
-                return ExitCode::SUCCESS;
+    let mut first = true;
+    while let Some(arg) = parser.next()? {
+        let option = match arg {
+            Arg::Help => return Ok(Parsed::Help),
+            Arg::Value(value) if first && value == "trace" => {
+                args.trace = true;
+                first = false;
+                continue;
             }
-            "--out" => value("--out").map(|v| out = Some(v.into())),
-            "--policy" if trace_mode => value("--policy").map(|v| policy = v),
-            "--requests" if trace_mode => value("--requests").and_then(|v| {
-                v.parse()
-                    .map(|n| options.requests = n)
-                    .map_err(|_| format!("--requests `{v}` is not a count"))
-            }),
-            "--seed" if trace_mode => value("--seed").and_then(|v| {
-                v.parse()
-                    .map(|n| options.seed = n)
-                    .map_err(|_| format!("--seed `{v}` is not a number"))
-            }),
-            other => Err(format!("unexpected argument `{other}`")),
+            Arg::Value(value) => return Err(args::Error::unexpected_value(&value)),
+            Arg::Option(option) => option,
         };
-        if let Err(e) = result {
-            return usage(&e);
+        first = false;
+        match option.as_str() {
+            "--out" => args.out = Some(parser.value()?.into()),
+            "--policy" | "--requests" | "--seed" if !args.trace => {
+                return Err(args::Error::new(format!(
+                    "{option} is an option of `corsmatch workload trace`"
+                )))
+            }
+            "--requests" => args.options.requests = parser.parse("not a count")?,
+            "--seed" => args.options.seed = parser.parse("not a number")?,
+            _ => args.policy.option(&option, &mut parser)?,
         }
     }
+    Ok(Parsed::Run(args))
+}
+
+/// Runs `corsmatch workload` on the arguments after its name.
+fn run(parser: Parser) -> ExitCode {
+    let Args {
+        trace: trace_mode,
+        out,
+        policy,
+        options,
+    } = match args::parse(&COMMAND, parser, parse_args) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
     if !trace_mode {
         let root = out.unwrap_or_else(|| PathBuf::from("corpus"));
         for (path, text) in corsmatch_workload::corpus_files() {
@@ -76,7 +98,8 @@ pub fn run(args: Vec<std::ffi::OsString>) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    let config = match policies::by_name(&policy) {
+    let policy = policy.policy.unwrap_or_else(|| "saas".into());
+    let config = match policy.to_str().and_then(policies::by_name) {
         Some(c) => c,
         None => match crate::config::load(Some(policy.as_ref()), &[], true) {
             Ok(loaded) => loaded.config,
@@ -94,9 +117,4 @@ pub fn run(args: Vec<std::ffi::OsString>) -> ExitCode {
         None => print!("{text}"),
     }
     ExitCode::SUCCESS
-}
-
-fn usage(message: &str) -> ExitCode {
-    eprintln!("error: {message}\n\n{HELP}");
-    ExitCode::from(EXIT_CONFIG)
 }

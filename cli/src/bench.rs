@@ -2,16 +2,15 @@
 //! adapter) and through the naive reference, checks that they answer every request identically, and
 //! prints requests, ns per request, requests per second and allocations per request for each.
 
-use std::ffi::OsStr;
 use std::hint::black_box;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use corsmatch::policy::{Policy, PolicyConfig};
+use corsmatch::policy::Policy;
 use corsmatch::reference::decision::NaiveEngine;
-use corsmatch_workload::{embedded, policies, replay, Trace};
+use corsmatch_workload::{embedded, replay, Trace};
 
 use crate::alloc::allocations;
 use crate::args::{self, Arg, Command, Parsed, Parser, PolicyArgs};
@@ -99,8 +98,12 @@ fn run(parser: Parser) -> ExitCode {
         Ok(a) => a,
         Err(code) => return code,
     };
-    let Some((policy_name, config)) = load_policy(args.policy.policy.as_deref()) else {
-        return ExitCode::from(EXIT_CONFIG);
+    // The default trace's policy when none is given.
+    let policy = args.policy.policy.as_deref();
+    let policy = policy.unwrap_or(corsmatch_workload::DEFAULT_POLICY.as_ref());
+    let (policy_name, config) = match crate::config::load_named(policy, COMMAND.name) {
+        Ok(named) => named,
+        Err(code) => return code,
     };
     let started = Instant::now();
     let policy = match Policy::new(&config) {
@@ -240,17 +243,6 @@ fn run(parser: Parser) -> ExitCode {
         );
     }
     ExitCode::from(1)
-}
-
-/// A built-in policy by name (the default trace's when none is given), else a policy file.
-fn load_policy(arg: Option<&OsStr>) -> Option<(String, PolicyConfig)> {
-    let name = arg.unwrap_or(corsmatch_workload::DEFAULT_POLICY.as_ref());
-    match name.to_str().and_then(|n| Some((n, policies::by_name(n)?))) {
-        Some((name, config)) => Some((format!("{name} (built in)"), config)),
-        None => crate::config::load(Some(name.as_ref()), &[], true)
-            .ok()
-            .map(|loaded| (name.to_string_lossy().into_owned(), loaded.config)),
-    }
 }
 
 /// Replays request `i % n` for `i = 0, 1, …` until `budget` has passed and at least `min_requests`

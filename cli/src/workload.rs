@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use corsmatch_workload::{generate, policies, TraceOptions};
+use corsmatch_workload::{generate, TraceOptions};
 
 use crate::args::{self, Arg, Command, Parsed, Parser, PolicyArgs};
 use crate::EXIT_CONFIG;
@@ -99,12 +99,9 @@ fn run(parser: Parser) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let policy = policy.policy.unwrap_or_else(|| "saas".into());
-    let config = match policy.to_str().and_then(policies::by_name) {
-        Some(c) => c,
-        None => match crate::config::load(Some(policy.as_ref()), &[], true) {
-            Ok(loaded) => loaded.config,
-            Err(()) => return ExitCode::from(EXIT_CONFIG),
-        },
+    let config = match crate::config::load_named(&policy, COMMAND.name) {
+        Ok((_, config)) => config,
+        Err(code) => return code,
     };
     let text = generate(&config, &options).write();
     match out {

@@ -161,3 +161,28 @@ fn a_trace_over_256_mib_is_refused_with_exit_two() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn an_unknown_policy_name_lists_the_built_in_policies() {
+    for args in [
+        &["bench", "--policy", "sass"][..],
+        &["workload", "trace", "--policy", "sass"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let err = text(&out.stderr);
+        let mut lines = err.lines();
+        let error = lines.next().unwrap_or_default();
+        assert!(error.starts_with("error: --policy `sass`"), "{err}");
+        for name in ["small", "saas", "regex-heavy"] {
+            assert!(error.contains(name), "{name} missing: {err}");
+        }
+        assert_eq!(
+            lines.next(),
+            Some(format!("hint: see 'corsmatch {} --help'", args[0]).as_str()),
+            "{err}"
+        );
+        assert_eq!(lines.next(), None, "{err}");
+    }
+}

@@ -1,6 +1,6 @@
 //! `corsmatch check`: decide origins against an allowlist, one output line per origin.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -33,7 +33,8 @@ Standard input is read line by line, byte for byte (only the `\\n` or `\\r\\n` t
 removed). A line longer than the longest origin (326 bytes) is denied as too long without being
 kept in memory: the deny line shows its first 64 bytes followed by `...`. A line that runs past
 1 MiB (1048576 bytes) without a newline, as an endless stream like /dev/zero does, is denied the
-same way and then reading stops with exit status 2.
+same way and then reading stops with exit status 2. When standard input is a terminal, a note on
+stderr says that origins are read from it first.
 
 Exit status: 0 when every origin was allowed, 1 when any was denied, 2 on a usage or
 configuration error, a policy file over 16 MiB, or a line of over 1 MiB on standard input.
@@ -79,6 +80,10 @@ fn run(parser: Parser) -> ExitCode {
     let mut unterminated = false;
     let result = if args.origins.is_empty() {
         let stdin = io::stdin();
+        if stdin.is_terminal() {
+            // Someone typing, not a pipe: say what the silence is waiting for.
+            eprintln!("{TERMINAL_NOTE}");
+        }
         let mut input = stdin.lock();
         let mut line = Vec::with_capacity(KEPT);
         loop {
@@ -123,6 +128,13 @@ fn run(parser: Parser) -> ExitCode {
         ExitCode::SUCCESS
     }
 }
+
+/// Printed on stderr before reading standard input when it is a terminal.
+const TERMINAL_NOTE: &str = if cfg!(windows) {
+    "corsmatch check: reading origins from standard input, one per line (end with Ctrl-Z, Enter)"
+} else {
+    "corsmatch check: reading origins from standard input, one per line (end with Ctrl-D)"
+};
 
 /// The longest line read from standard input, terminator included: a line that runs on past it
 /// without a newline (an endless stream such as `/dev/zero`) ends the run with exit status 2.

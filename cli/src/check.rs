@@ -61,6 +61,11 @@ fn parse_args(mut parser: Parser) -> Result<Parsed<Args>, args::Error> {
             Arg::Value(origin) => out.origins.push(origin.into_encoded_bytes()),
         }
     }
+    if out.policy.policy.is_none() && out.policy.allow.is_empty() {
+        return Err(args::Error::new(
+            "the allowlist is empty: give --allow PATTERN or --policy FILE",
+        ));
+    }
     Ok(Parsed::Run(out))
 }
 

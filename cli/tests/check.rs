@@ -191,9 +191,12 @@ fn policy_file_entries_come_first_and_unknown_keys_are_errors() {
 
 #[test]
 fn usage_errors_exit_two() {
+    let out = run(&["check", "https://example.com"], None);
+    assert_eq!(out.status.code(), Some(2));
     assert_eq!(
-        run(&["check", "https://example.com"], None).status.code(),
-        Some(2)
+        text(&out.stderr),
+        "error: the allowlist is empty: give --allow PATTERN or --policy FILE\n\
+         hint: see 'corsmatch check --help'\n"
     );
     assert_eq!(run(&["check", "--bogus"], None).status.code(), Some(2));
     assert_eq!(run(&["frobnicate"], None).status.code(), Some(2));

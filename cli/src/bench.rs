@@ -8,12 +8,21 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use corsmatch::policy::{Policy, PolicyConfig};
+use corsmatch::policy::Policy;
 use corsmatch_conformance::decision::NaiveEngine;
-use corsmatch_workload::{embedded, policies, replay, Trace};
+use corsmatch_workload::{embedded, replay, Trace};
 
 use crate::alloc::allocations;
+use crate::args::{self, Arg, Command, Parsed, Parser, PolicyArgs};
 use crate::EXIT_CONFIG;
+
+/// `corsmatch bench`.
+pub const COMMAND: Command = Command {
+    name: "bench",
+    summary: "replay a trace through corsmatch and the reference engine; check and time them",
+    help: HELP,
+    run,
+};
 
 const HELP: &str = "\
 usage: corsmatch bench [--policy NAME|FILE] [--trace FILE] [--seconds S]
@@ -31,46 +40,46 @@ per request, and the speedup over the reference.
            requests: 70% preflights, 25% actual, 5% without Origin)
 --seconds  how long to replay through each engine, at least one pass for corsmatch; default 3
 
+Progress goes to stderr: on a terminal one line, rewritten as each step goes; otherwise each step's
+name when it starts and, while it runs, a line every 10 seconds (checking a 1000000-request trace
+against the reference takes a minute or more).
+
 Exit status: 0 when every decision agrees, 1 when any differs, 2 on a usage or input error.";
 
 struct Args {
-    policy: Option<String>,
+    policy: PolicyArgs,
     trace: Option<PathBuf>,
     seconds: f64,
 }
 
-fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Option<Args>, String> {
+fn parse_args(mut parser: Parser) -> Result<Parsed<Args>, args::Error> {
     let mut out = Args {
-        policy: None,
+        policy: PolicyArgs::policy_only(),
         trace: None,
         seconds: 3.0,
     };
-    let mut it = args.into_iter();
-    while let Some(arg) = it.next() {
-        let arg = arg
-            .into_string()
-            .map_err(|a| format!("argument {a:?} is not UTF-8"))?;
-        let mut value = || {
-            it.next()
-                .and_then(|v| v.into_string().ok())
-                .ok_or_else(|| format!("{arg} needs a value"))
+    while let Some(arg) = parser.next()? {
+        let option = match arg {
+            Arg::Help => return Ok(Parsed::Help),
+            Arg::Value(value) => return Err(args::Error::unexpected_value(&value)),
+            Arg::Option(option) => option,
         };
-        match arg.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--policy" => out.policy = Some(value()?),
-            "--trace" => out.trace = Some(PathBuf::from(value()?)),
+        match option.as_str() {
+            "--trace" => out.trace = Some(PathBuf::from(parser.value()?)),
             "--seconds" => {
-                let v = value()?;
+                let v = parser.string()?;
                 out.seconds = v
                     .parse()
                     .ok()
                     .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s <= 3600.0)
-                    .ok_or_else(|| format!("--seconds `{v}` is not a number in (0, 3600]"))?;
+                    .ok_or_else(|| {
+                        args::Error::new(format!("--seconds `{v}` is not a number in (0, 3600]"))
+                    })?;
             }
-            other => return Err(format!("unexpected argument `{other}`")),
+            _ => out.policy.option(&option, &mut parser)?,
         }
     }
-    Ok(Some(out))
+    Ok(Parsed::Run(out))
 }
 
 /// One engine's row of the table.
@@ -87,21 +96,18 @@ impl Row {
     }
 }
 
-/// Runs `corsmatch bench`.
-pub fn run(args: Vec<std::ffi::OsString>) -> ExitCode {
-    let args = match parse_args(args) {
-        Ok(Some(a)) => a,
-        Ok(None) => {
-            println!("{HELP}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("error: {e}\n\n{HELP}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
+/// Runs `corsmatch bench` on the arguments after its name.
+fn run(parser: Parser) -> ExitCode {
+    let args = match args::parse(&COMMAND, parser, parse_args) {
+        Ok(a) => a,
+        Err(code) => return code,
     };
-    let Some((policy_name, config)) = load_policy(args.policy.as_deref()) else {
-        return ExitCode::from(EXIT_CONFIG);
+    // The default trace's policy when none is given.
+    let policy = args.policy.policy.as_deref();
+    let policy = policy.unwrap_or(corsmatch_workload::DEFAULT_POLICY.as_ref());
+    let (policy_name, config) = match crate::config::load_named(policy, COMMAND.name) {
+        Ok(named) => named,
+        Err(code) => return code,
     };
     let started = Instant::now();
     let policy = match Policy::new(&config) {
@@ -153,7 +159,11 @@ pub fn run(args: Vec<std::ffi::OsString>) -> ExitCode {
     let naive_requests: Vec<_> = trace.requests.iter().map(replay::naive_request).collect();
 
     // 1. Agreement, request by request.
-    let mut progress = Progress::new("[1/4] corsmatch vs reference, every decision", n);
+    let mut progress = Progress::new(
+        "[1/4] corsmatch vs reference, every decision",
+        n,
+        Measure::Requests,
+    );
     let mut disagreements = Vec::new();
     for (i, (r, nr)) in requests.iter().zip(&naive_requests).enumerate() {
         let (mine, theirs) = (replay::engine(&policy, r), replay::naive(&naive, nr));
@@ -243,17 +253,6 @@ pub fn run(args: Vec<std::ffi::OsString>) -> ExitCode {
     ExitCode::from(1)
 }
 
-/// A built-in policy by name (the default trace's when none is given), else a policy file.
-fn load_policy(arg: Option<&str>) -> Option<(String, PolicyConfig)> {
-    let name = arg.unwrap_or(corsmatch_workload::DEFAULT_POLICY);
-    match policies::by_name(name) {
-        Some(config) => Some((format!("{name} (built in)"), config)),
-        None => crate::config::load(Some(name.as_ref()), &[], true)
-            .ok()
-            .map(|loaded| (name.to_string(), loaded.config)),
-    }
-}
-
 /// Replays request `i % n` for `i = 0, 1, …` until `budget` has passed and at least `min_requests`
 /// are done; counts allocations over the same run.
 fn timed(
@@ -263,7 +262,7 @@ fn timed(
     (n, min_requests): (usize, usize),
     mut one: impl FnMut(usize),
 ) -> Row {
-    let mut progress = Progress::new(label, budget.as_millis() as usize);
+    let mut progress = Progress::new(label, budget.as_millis() as usize, Measure::Millis);
     let allocs_before = allocations();
     let start = Instant::now();
     let mut done = 0usize;
@@ -299,42 +298,201 @@ fn group_thousands(n: u64) -> String {
     out
 }
 
-/// Progress on standard error: a line rewritten in place on a terminal, else one line per quarter.
-struct Progress {
-    label: String,
-    total: usize,
-    terminal: bool,
-    shown: usize,
+/// How often a terminal's progress line is rewritten.
+const TERMINAL_EVERY: Duration = Duration::from_millis(100);
+
+/// How often a progress line is added when standard error is not a terminal (a log, a pipe): a step
+/// shorter than this prints only its first line.
+const LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// What a step counts: requests checked, or milliseconds of its time budget.
+#[derive(Clone, Copy)]
+enum Measure {
+    /// `at` and `total` are requests.
+    Requests,
+    /// `at` and `total` are milliseconds.
+    Millis,
 }
 
-impl Progress {
-    fn new(label: &str, total: usize) -> Progress {
-        let p = Progress {
+/// The progress of one step on standard error. On a terminal, one line rewritten in place at most
+/// every [`TERMINAL_EVERY`], then `done`; elsewhere the step's label when it starts, then a line at
+/// most every [`LOG_EVERY`], so that a long step (checking a 1 000 000-request trace against the
+/// reference takes minutes) shows it is moving without flooding a log.
+struct Progress<W: Write> {
+    label: String,
+    total: usize,
+    measure: Measure,
+    terminal: bool,
+    out: W,
+    started: Instant,
+    /// When the next line may be printed.
+    next: Instant,
+    /// The longest line printed on the terminal, to blank out what a shorter one leaves.
+    width: usize,
+}
+
+impl Progress<std::io::Stderr> {
+    fn new(label: &str, total: usize, measure: Measure) -> Self {
+        let stderr = std::io::stderr();
+        let terminal = stderr.is_terminal();
+        Progress::with(stderr, terminal, label, total, measure, Instant::now())
+    }
+}
+
+impl<W: Write> Progress<W> {
+    fn with(
+        out: W,
+        terminal: bool,
+        label: &str,
+        total: usize,
+        measure: Measure,
+        now: Instant,
+    ) -> Self {
+        let mut p = Progress {
             label: label.to_string(),
             total: total.max(1),
-            terminal: std::io::stderr().is_terminal(),
-            shown: usize::MAX,
+            measure,
+            terminal,
+            out,
+            started: now,
+            next: now + if terminal { TERMINAL_EVERY } else { LOG_EVERY },
+            width: 0,
         };
-        if !p.terminal {
-            eprintln!("{label} ...");
+        if terminal {
+            let line = p.status(0, now);
+            p.show(&line);
+        } else {
+            let _ = writeln!(p.out, "{label} ...");
         }
         p
     }
 
+    /// `at` of the total are done.
     fn update(&mut self, at: usize) {
-        let pct = (at.min(self.total) * 100 / self.total) / if self.terminal { 1 } else { 25 };
-        if pct != self.shown {
-            self.shown = pct;
-            if self.terminal {
-                eprint!("\r{} {pct:>3}%", self.label);
-                let _ = std::io::stderr().flush();
-            }
+        // The clock is read once per call: callers call at most once per request or batch.
+        self.update_at(at, Instant::now());
+    }
+
+    fn update_at(&mut self, at: usize, now: Instant) {
+        if now < self.next {
+            return;
+        }
+        self.next = now
+            + if self.terminal {
+                TERMINAL_EVERY
+            } else {
+                LOG_EVERY
+            };
+        let line = self.status(at, now);
+        if self.terminal {
+            self.show(&line);
+        } else {
+            let _ = writeln!(self.out, "{line}");
         }
     }
 
-    fn done(&self) {
+    /// The step is over.
+    fn done(&mut self) {
         if self.terminal {
-            eprintln!("\r{} done", self.label);
+            let line = format!("{} done", self.label);
+            self.show(&line);
+            let _ = writeln!(self.out);
         }
+    }
+
+    /// Rewrites the terminal's line with `line`.
+    fn show(&mut self, line: &str) {
+        self.width = self.width.max(line.len());
+        let _ = write!(self.out, "\r{line:<width$}", width = self.width);
+        let _ = self.out.flush();
+    }
+
+    /// `LABEL: 120 000 of 1 000 000 requests (12%), about 66 s left`, or `LABEL: 40%` for a timed step.
+    fn status(&self, at: usize, now: Instant) -> String {
+        let at = at.min(self.total);
+        let pct = at * 100 / self.total;
+        match self.measure {
+            Measure::Millis => format!("{}: {pct:>3}%", self.label),
+            Measure::Requests => {
+                let mut line = format!(
+                    "{}: {} of {} requests ({pct}%)",
+                    self.label,
+                    group_thousands(at as u64),
+                    group_thousands(self.total as u64)
+                );
+                let elapsed = now.duration_since(self.started).as_secs_f64();
+                if at > 0 && at < self.total && elapsed >= 1.0 {
+                    let left = elapsed / at as f64 * (self.total - at) as f64;
+                    line.push_str(&format!(", about {left:.0} s left"));
+                }
+                line
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(p: &Progress<Vec<u8>>) -> Vec<String> {
+        String::from_utf8(p.out.clone())
+            .unwrap()
+            .split(['\n', '\r'])
+            .filter(|l| !l.is_empty())
+            .map(|l| l.trim_end().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_log_gets_a_line_every_few_seconds_and_no_more() {
+        let t0 = Instant::now();
+        let mut p = Progress::with(
+            Vec::new(),
+            false,
+            "[1/4] check",
+            1_000_000,
+            Measure::Requests,
+            t0,
+        );
+        for i in 1..=1000 {
+            // 9.99 s of updates: none printed yet.
+            p.update_at(i, t0 + Duration::from_millis(i as u64 * 10 - 1));
+        }
+        assert_eq!(lines(&p), ["[1/4] check ..."]);
+        p.update_at(250_000, t0 + LOG_EVERY);
+        p.update_at(260_000, t0 + LOG_EVERY + Duration::from_secs(1));
+        p.update_at(500_000, t0 + 2 * LOG_EVERY);
+        p.done();
+        assert_eq!(
+            lines(&p),
+            [
+                "[1/4] check ...",
+                "[1/4] check: 250 000 of 1 000 000 requests (25%), about 30 s left",
+                "[1/4] check: 500 000 of 1 000 000 requests (50%), about 20 s left",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_terminal_line_is_rewritten_at_a_bounded_rate() {
+        let t0 = Instant::now();
+        let mut p = Progress::with(
+            Vec::new(),
+            true,
+            "[4/4] reference",
+            3000,
+            Measure::Millis,
+            t0,
+        );
+        for ms in 0..3000u64 {
+            p.update_at(ms as usize, t0 + Duration::from_millis(ms));
+        }
+        p.done();
+        let shown = lines(&p);
+        // One line at the start, about one per 100 ms, and the last.
+        assert!((25..=35).contains(&shown.len()), "{shown:?}");
+        assert_eq!(shown[0], "[4/4] reference:   0%");
+        assert_eq!(shown[shown.len() - 1], "[4/4] reference done");
     }
 }

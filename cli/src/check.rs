@@ -1,78 +1,82 @@
 //! `corsmatch check`: decide origins against an allowlist, one output line per origin.
 
-use std::ffi::OsString;
-use std::io::{self, BufRead, Write};
-use std::path::PathBuf;
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use corsmatch::origin;
 use corsmatch::OriginMatcher;
 
-use crate::{config, EXIT_CONFIG, USAGE};
+use crate::args::{self, Arg, Command, Parsed, Parser, PolicyArgs};
+use crate::{config, EXIT_CONFIG};
+
+/// `corsmatch check`.
+pub const COMMAND: Command = Command {
+    name: "check",
+    summary: "decide origins against an allowlist, one output line per origin",
+    help: HELP,
+    run,
+};
+
+const HELP: &str = "\
+usage: corsmatch check [--policy FILE] [--allow PATTERN]... [--] [ORIGIN]...
+
+Decides each ORIGIN (or, with none given, each line of standard input) against the allowlist
+made of the policy file's `origins` followed by every --allow PATTERN, and prints one line per
+origin: `allow<TAB>ORIGIN<TAB>RULE` or `deny<TAB>ORIGIN<TAB>REASON`.
+
+--policy FILE     a policy file (at most 16 MiB); its `origins` come first
+--allow PATTERN   one more allowlist entry; may be given many times
+--                ends the options: an ORIGIN after it may start with `-`
+
+Standard input is read line by line, byte for byte (only the `\\n` or `\\r\\n` terminator is
+removed). A line longer than the longest origin (326 bytes) is denied as too long without being
+kept in memory: the deny line shows its first 64 bytes followed by `...`. A line that runs past
+1 MiB (1048576 bytes) without a newline, as an endless stream like /dev/zero does, is denied the
+same way and then reading stops with exit status 2. When standard input is a terminal, a note on
+stderr says that origins are read from it first.
+
+Exit status: 0 when every origin was allowed, 1 when any was denied, 2 on a usage or
+configuration error, a policy file over 16 MiB, or a line of over 1 MiB on standard input.
+Allowlist entries are numbered from 0 in messages: `origins[i]` in the policy file, `--allow[j]`
+for the j-th --allow flag.
+
+Patterns: https://example.com  https://*.example.com  http://localhost:*  null  *
+          regex:^https://pr-[0-9]+\\.preview\\.example\\.dev$";
 
 struct Args {
-    policy: Option<PathBuf>,
-    allow: Vec<String>,
+    policy: PolicyArgs,
     origins: Vec<Vec<u8>>,
 }
 
-fn parse_args(args: Vec<OsString>) -> Result<Args, String> {
+fn parse_args(mut parser: Parser) -> Result<Parsed<Args>, args::Error> {
     let mut out = Args {
-        policy: None,
-        allow: Vec::new(),
+        policy: PolicyArgs::with_allow(),
         origins: Vec::new(),
     };
-    let mut it = args.into_iter();
-    let mut options_done = false;
-    while let Some(arg) = it.next() {
-        let text = arg.to_str();
-        if options_done || !text.is_some_and(|t| t.starts_with('-')) || text == Some("-") {
-            out.origins.push(arg.into_encoded_bytes());
-            continue;
-        }
-        let text = text.unwrap_or_default();
-        let (name, inline) = match text.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
-            _ => (text, None),
-        };
-        let mut value = |name: &str| -> Result<String, String> {
-            match inline.clone() {
-                Some(v) => Ok(v),
-                None => it
-                    .next()
-                    .ok_or_else(|| format!("{name} needs a value"))?
-                    .into_string()
-                    .map_err(|_| format!("the value of {name} is not valid UTF-8")),
-            }
-        };
-        match name {
-            "--" => options_done = true,
-            "--allow" => out.allow.push(value(name)?),
-            "--policy" => {
-                if out.policy.replace(PathBuf::from(value(name)?)).is_some() {
-                    return Err("--policy given twice".into());
-                }
-            }
-            _ => return Err(format!("unknown option `{name}`")),
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Arg::Help => return Ok(Parsed::Help),
+            Arg::Option(option) => out.policy.option(&option, &mut parser)?,
+            Arg::Value(origin) => out.origins.push(origin.into_encoded_bytes()),
         }
     }
-    Ok(out)
+    if out.policy.policy.is_none() && out.policy.allow.is_empty() {
+        return Err(args::Error::new(
+            "the allowlist is empty: give --allow PATTERN or --policy FILE",
+        ));
+    }
+    Ok(Parsed::Run(out))
 }
 
-/// Runs `corsmatch check`.
-pub fn run(args: Vec<OsString>) -> ExitCode {
-    if args.iter().any(|a| a == "-h" || a == "--help") {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    let args = match parse_args(args) {
+/// Runs `corsmatch check` on the arguments after its name.
+fn run(parser: Parser) -> ExitCode {
+    let args = match args::parse(&COMMAND, parser, parse_args) {
         Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {e}\n\n{USAGE}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
+        Err(code) => return code,
     };
-    let Ok(loaded) = config::load(args.policy.as_deref(), &args.allow, true) else {
+    let policy = args.policy.policy.as_deref().map(Path::new);
+    let Ok(loaded) = config::load(policy, &args.policy.allow, true) else {
         return ExitCode::from(EXIT_CONFIG);
     };
     let stdout = io::stdout();
@@ -81,6 +85,10 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     let mut unterminated = false;
     let result = if args.origins.is_empty() {
         let stdin = io::stdin();
+        if stdin.is_terminal() {
+            // Someone typing, not a pipe: say what the silence is waiting for.
+            eprintln!("{TERMINAL_NOTE}");
+        }
         let mut input = stdin.lock();
         let mut line = Vec::with_capacity(KEPT);
         loop {
@@ -125,6 +133,13 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         ExitCode::SUCCESS
     }
 }
+
+/// Printed on stderr before reading standard input when it is a terminal.
+const TERMINAL_NOTE: &str = if cfg!(windows) {
+    "corsmatch check: reading origins from standard input, one per line (end with Ctrl-Z, Enter)"
+} else {
+    "corsmatch check: reading origins from standard input, one per line (end with Ctrl-D)"
+};
 
 /// The longest line read from standard input, terminator included: a line that runs on past it
 /// without a newline (an endless stream such as `/dev/zero`) ends the run with exit status 2.
@@ -256,7 +271,7 @@ mod tests {
                 crate::input::human(crate::input::MAX_POLICY_BYTES)
             ),
         ] {
-            assert!(USAGE.contains(&limit), "{limit}");
+            assert!(HELP.contains(&limit), "{limit}");
         }
     }
 

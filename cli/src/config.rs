@@ -1,9 +1,40 @@
 //! Loading the policy from a policy file and `--allow` flags, with every diagnostic reported.
 
+use std::ffi::OsStr;
+use std::io;
 use std::path::Path;
+use std::process::ExitCode;
 
 use corsmatch::pattern::NoteKind;
 use corsmatch::policy::{Diagnostic, DiagnosticKind, LoadError, Policy, PolicyConfig, Severity};
+use corsmatch_workload::policies;
+
+use crate::EXIT_CONFIG;
+
+/// The policy that `--policy NAME|FILE` names for `command` (`bench`, `workload`): a built-in
+/// policy, else a policy file, loaded and validated as by [`load`]. Returns the name to show and the
+/// configuration, or the exit status once the error is printed; a value that is neither a built-in
+/// name nor an existing file is a usage error that lists the built-in names.
+pub fn load_named(value: &OsStr, command: &str) -> Result<(String, PolicyConfig), ExitCode> {
+    if let Some(config) = value.to_str().and_then(policies::by_name) {
+        return Ok((format!("{} (built in)", value.to_string_lossy()), config));
+    }
+    let path = Path::new(value);
+    if let Err(e) = std::fs::metadata(path) {
+        if e.kind() == io::ErrorKind::NotFound {
+            let error = format!(
+                "--policy `{}`: neither a built-in policy ({}) nor an existing policy file",
+                path.display(),
+                policies::NAMES.join(", ")
+            );
+            return Err(crate::args::usage_error(Some(command), &error));
+        }
+    }
+    match load(Some(path), &[], true) {
+        Ok(loaded) => Ok((path.display().to_string(), loaded.config)),
+        Err(()) => Err(ExitCode::from(EXIT_CONFIG)),
+    }
+}
 
 /// A validated policy and the configuration it came from.
 pub struct Loaded {

@@ -4,7 +4,6 @@
 //! a model of the WHATWG Fetch standard; the server's side is the engine.
 
 use std::cell::RefCell;
-use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,18 +12,35 @@ use corsmatch_conformance::browser::{self, HttpRequest, HttpResponse, Outcome, S
 use corsmatch_conformance::decision::is_token;
 use serde_json::json;
 
+use crate::args::{self, Arg, Command, Parsed, Parser, PolicyArgs};
 use crate::{config, EXIT_CONFIG};
 
-pub const USAGE: &str = "\
+/// `corsmatch explain`.
+pub const COMMAND: Command = Command {
+    name: "explain",
+    summary: "what the browser and the engine do with one fetch() call, step by step",
+    help: HELP,
+    run,
+};
+
+const HELP: &str = "\
 usage: corsmatch explain --policy FILE --origin ORIGIN [--method METHOD] [--header 'NAME: VALUE']...
                          [--credentials] [--format text|json]
 
 Describes one script call, fetch() from page ORIGIN with that method and those request headers
 (and credentials mode \"include\" with --credentials): whether the browser sends a preflight, the
 engine's answer to the preflight and to the actual request, and whether the script can read the
-response. METHOD and each header NAME must be tokens, as fetch() requires. Exit status: 0 when the
-script can read the response, 1 when the browser blocks it (or refuses to send it, as for CONNECT),
-2 on a usage or policy error.";
+response. METHOD and each header NAME must be tokens, as fetch() requires.
+
+--policy FILE           the policy file (required)
+--origin ORIGIN         the page's origin (required)
+--method METHOD         the request method; default GET
+--header 'NAME: VALUE'  a request header; may be given many times
+--credentials           credentials mode \"include\"
+--format text|json      the output: text (default) or one JSON object
+
+Exit status: 0 when the script can read the response, 1 when the browser blocks it (or refuses to
+send it, as for CONNECT), 2 on a usage or policy error.";
 
 /// The punctuation a token may hold besides letters and digits (RFC 9110 `tchar`).
 const TCHARS: &str = "!#$%&'*+-.^_`|~";
@@ -38,70 +54,67 @@ struct Args {
     json: bool,
 }
 
-fn parse_args(args: Vec<OsString>) -> Result<Args, String> {
-    let mut policy = None;
+fn parse_args(mut parser: Parser) -> Result<Parsed<Args>, args::Error> {
+    let mut policy = PolicyArgs::policy_only();
     let mut origin = None;
     let mut method = "GET".to_string();
     let mut headers = Vec::new();
     let mut credentials = false;
     let mut json = false;
-    let mut it = args.into_iter().map(|a| {
-        a.into_string()
-            .map_err(|_| "arguments must be UTF-8".to_string())
-    });
-    while let Some(arg) = it.next() {
-        let arg = arg?;
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
-            _ => (arg.clone(), None),
+    while let Some(arg) = parser.next()? {
+        let option = match arg {
+            Arg::Help => return Ok(Parsed::Help),
+            Arg::Value(value) => return Err(args::Error::unexpected_value(&value)),
+            Arg::Option(option) => option,
         };
-        let mut value = || -> Result<String, String> {
-            match inline.clone() {
-                Some(v) => Ok(v),
-                None => it.next().ok_or_else(|| format!("{name} needs a value"))?,
-            }
-        };
-        match name.as_str() {
-            "--policy" => policy = Some(PathBuf::from(value()?)),
-            "--origin" => origin = Some(value()?),
-            "--method" => method = value()?,
+        match option.as_str() {
+            "--origin" => origin = Some(parser.string()?),
+            "--method" => method = parser.string()?,
             "--header" => {
-                let v = value()?;
-                let (n, val) = v
-                    .split_once(':')
-                    .ok_or_else(|| format!("--header `{v}`: write it as 'NAME: VALUE'"))?;
+                let v = parser.string()?;
+                let (n, val) = v.split_once(':').ok_or_else(|| {
+                    args::Error::new(format!("--header `{v}`: write it as 'NAME: VALUE'"))
+                })?;
                 headers.push((n.trim().to_string(), val.trim().to_string()));
             }
             "--credentials" => credentials = true,
-            "--format" => match value()?.as_str() {
+            "--format" => match parser.string()?.as_str() {
                 "json" => json = true,
                 "text" => json = false,
-                other => return Err(format!("--format must be text or json, not `{other}`")),
+                other => {
+                    return Err(args::Error::new(format!(
+                        "--format must be text or json, not `{other}`"
+                    )))
+                }
             },
-            _ => return Err(format!("unknown argument `{arg}`")),
+            _ => policy.option(&option, &mut parser)?,
         }
     }
     // fetch() throws a TypeError before sending anything for these; they are not requests to explain.
     if !is_token(method.as_bytes()) {
-        return Err(format!(
+        return Err(args::Error::new(format!(
             "--method `{}`: not an HTTP method; a method is a token (letters, digits and {TCHARS})",
             method.escape_debug()
-        ));
+        )));
     }
     if let Some((name, _)) = headers.iter().find(|(n, _)| !is_token(n.as_bytes())) {
-        return Err(format!(
+        return Err(args::Error::new(format!(
             "--header: `{}` is not a header name; a name is a token (letters, digits and {TCHARS})",
             name.escape_debug()
-        ));
+        )));
     }
-    Ok(Args {
-        policy: policy.ok_or("--policy FILE is required")?,
-        origin: origin.ok_or("--origin ORIGIN is required")?,
+    Ok(Parsed::Run(Args {
+        policy: PathBuf::from(
+            policy
+                .policy
+                .ok_or_else(|| args::Error::new("--policy FILE is required"))?,
+        ),
+        origin: origin.ok_or_else(|| args::Error::new("--origin ORIGIN is required"))?,
         method,
         headers,
         credentials,
         json,
-    })
+    }))
 }
 
 /// What the engine decided for each request the browser sent.
@@ -198,18 +211,11 @@ fn fix(reason: &str, args: &Args) -> String {
     }
 }
 
-/// Runs `corsmatch explain`.
-pub fn run(args: Vec<OsString>) -> ExitCode {
-    if args.iter().any(|a| a == "-h" || a == "--help") {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    let args = match parse_args(args) {
+/// Runs `corsmatch explain` on the arguments after its name.
+fn run(parser: Parser) -> ExitCode {
+    let args = match args::parse(&COMMAND, parser, parse_args) {
         Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {e}\n\n{USAGE}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
+        Err(code) => return code,
     };
     let Ok(loaded) = config::load(Some(&args.policy), &[], false) else {
         return ExitCode::from(EXIT_CONFIG);

@@ -161,3 +161,124 @@ fn a_trace_over_256_mib_is_refused_with_exit_two() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn an_unknown_policy_name_lists_the_built_in_policies() {
+    for args in [
+        &["bench", "--policy", "sass"][..],
+        &["workload", "trace", "--policy", "sass"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let err = text(&out.stderr);
+        let mut lines = err.lines();
+        let error = lines.next().unwrap_or_default();
+        assert!(error.starts_with("error: --policy `sass`"), "{err}");
+        for name in ["small", "saas", "regex-heavy"] {
+            assert!(error.contains(name), "{name} missing: {err}");
+        }
+        assert_eq!(
+            lines.next(),
+            Some(format!("hint: see 'corsmatch {} --help'", args[0]).as_str()),
+            "{err}"
+        );
+        assert_eq!(lines.next(), None, "{err}");
+    }
+}
+
+/// The modification time of `path`.
+fn mtime(path: &std::path::Path) -> std::time::SystemTime {
+    std::fs::metadata(path).unwrap().modified().unwrap()
+}
+
+/// Sets the modification time of `path` to a fixed moment long ago, so that any rewrite shows.
+fn age(path: &std::path::Path) -> std::time::SystemTime {
+    let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    assert_eq!(mtime(path), old);
+    old
+}
+
+#[test]
+fn workload_leaves_unchanged_files_alone() {
+    let root = temp("corpus");
+    let _ = std::fs::remove_dir_all(&root);
+    let out = run(&["workload", "--out", root.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let files: Vec<std::path::PathBuf> = [
+        "policies/small.toml",
+        "policies/saas.toml",
+        "policies/regex-heavy.toml",
+        "workloads/default.trace",
+    ]
+    .iter()
+    .map(|f| root.join(f))
+    .collect();
+    let err = text(&out.stderr);
+    for f in &files {
+        assert!(err.contains(&format!("wrote {}\n", f.display())), "{err}");
+    }
+    assert!(err.ends_with("4 written, 0 unchanged\n"), "{err}");
+    let contents: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+
+    // A second run finds every file as it would write it, and writes none.
+    let old: Vec<_> = files.iter().map(|f| age(f)).collect();
+    let out = run(&["workload", "--out", root.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    for (f, old) in files.iter().zip(&old) {
+        assert!(
+            err.contains(&format!("unchanged {}\n", f.display())),
+            "{err}"
+        );
+        assert_eq!(mtime(f), *old, "{} was rewritten", f.display());
+    }
+    assert!(err.ends_with("0 written, 4 unchanged\n"), "{err}");
+
+    // A file that differs is rewritten, and only that one.
+    std::fs::write(&files[1], "origins = []\n").unwrap();
+    let old: Vec<_> = files.iter().map(|f| age(f)).collect();
+    let out = run(&["workload", "--out", root.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("wrote {}\n", files[1].display())),
+        "{err}"
+    );
+    assert!(err.ends_with("1 written, 3 unchanged\n"), "{err}");
+    assert_ne!(mtime(&files[1]), old[1]);
+    assert_eq!(mtime(&files[0]), old[0]);
+    for (f, before) in files.iter().zip(&contents) {
+        assert_eq!(&std::fs::read(f).unwrap(), before, "{}", f.display());
+    }
+
+    // The same for a trace written with --out.
+    let trace = root.join("t.trace");
+    let args = [
+        "workload",
+        "trace",
+        "--policy",
+        "small",
+        "--requests",
+        "50",
+        "--out",
+        trace.to_str().unwrap(),
+    ];
+    let out = run(&args);
+    assert_eq!(text(&out.stderr), format!("wrote {}\n", trace.display()));
+    let old = age(&trace);
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stderr),
+        format!("unchanged {}\n", trace.display())
+    );
+    assert_eq!(mtime(&trace), old);
+    std::fs::remove_dir_all(&root).unwrap();
+}

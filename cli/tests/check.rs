@@ -191,9 +191,12 @@ fn policy_file_entries_come_first_and_unknown_keys_are_errors() {
 
 #[test]
 fn usage_errors_exit_two() {
+    let out = run(&["check", "https://example.com"], None);
+    assert_eq!(out.status.code(), Some(2));
     assert_eq!(
-        run(&["check", "https://example.com"], None).status.code(),
-        Some(2)
+        text(&out.stderr),
+        "error: the allowlist is empty: give --allow PATTERN or --policy FILE\n\
+         hint: see 'corsmatch check --help'\n"
     );
     assert_eq!(run(&["check", "--bogus"], None).status.code(), Some(2));
     assert_eq!(run(&["frobnicate"], None).status.code(), Some(2));
@@ -452,4 +455,55 @@ fn entries_are_numbered_from_zero_in_every_message() {
         )
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn piped_standard_input_gets_no_note() {
+    let out = run(
+        &["check", "--allow", "https://a.example.com"],
+        Some(b"https://a.example.com\n"),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stdout),
+        "allow\thttps://a.example.com\thttps://a.example.com\n"
+    );
+    assert_eq!(text(&out.stderr), "");
+}
+
+/// `script` (util-linux) runs the command on a pseudo-terminal and feeds it our standard input, then
+/// the end-of-file character: standard input is a terminal, as when someone types origins.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_terminal_on_standard_input_gets_a_note_before_reading() {
+    let command = format!(
+        "'{}' check --allow https://a.example.com",
+        env!("CARGO_BIN_EXE_corsmatch")
+    );
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("`script` (util-linux) runs the command on a terminal");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"https://a.example.com\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    // The terminal carries stdout and stderr both, with CRLF line ends.
+    let screen = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+    assert_eq!(out.status.code(), Some(0), "{screen}");
+    let note = screen
+        .find(
+            "corsmatch check: reading origins from standard input, one per line (end with Ctrl-D)",
+        )
+        .unwrap_or_else(|| panic!("no note: {screen}"));
+    let verdict = screen
+        .find("allow\thttps://a.example.com\thttps://a.example.com")
+        .unwrap_or_else(|| panic!("no verdict: {screen}"));
+    assert!(note < verdict, "{screen}");
 }

@@ -6,11 +6,11 @@
 //!
 //! | target | input | check |
 //! |---|---|---|
-//! | [`origin`] | an `Origin` value | the engine's grammar and the reference's agree on accept/reject and on the parts |
-//! | [`pattern`] | an allowlist entry | no panic; an accepted entry's normalized form parses to itself; its example origins match it |
-//! | [`matcher`] | an allowlist and origins (literal, or generated) | `matches` and `find` agree with the reference |
-//! | [`request_headers`] | `Access-Control-Request-Headers` lines | the engine's preflight decision agrees with the naive engine's under three header policies |
-//! | [`decision`] | a policy and a script call (generated) | engine, naive engine and browser model agree |
+//! | [`origin()`] | an `Origin` value | the engine's grammar and the reference's agree on accept/reject and on the parts |
+//! | [`pattern()`] | an allowlist entry | no panic; an accepted entry's normalized form parses to itself; its example origins match it |
+//! | [`matcher()`] | an allowlist and origins (literal, or generated) | `matches` and `find` agree with the reference |
+//! | [`request_headers()`] | `Access-Control-Request-Headers` lines | the engine's preflight decision agrees with the naive engine's under three header policies |
+//! | [`decision()`] | a policy and a script call (generated) | engine, naive engine and browser model agree |
 //!
 //! The structured targets decode their input with [`arbitrary::Unstructured`] into values drawn from
 //! generators of realistic entries, origins and requests; [`matcher`] also takes a literal form, so

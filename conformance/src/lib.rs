@@ -1,7 +1,7 @@
 //! The test oracles of corsmatch, kept out of the library: everything here exists to check the engine,
 //! and none of it is published or linked into a proxy.
 //!
-//! - [`reference`]: a naive twin of the request grammar and the origin matcher
+//! - [`reference`](mod@reference): a naive twin of the request grammar and the origin matcher
 //!   ([`reference::ReferenceMatcher`]), sharing no code with the engine;
 //! - [`decision`]: a naive twin of the server-side CORS decision ([`decision::NaiveEngine`]), written
 //!   from the decision rules of `corpus/cases/README.md`;

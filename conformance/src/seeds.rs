@@ -5,7 +5,7 @@
 //! ```
 //!
 //! The derived seeds are the `case-*` files, named by a hash of their content so that the output is
-//! the same on every run; [`write`] replaces them and leaves the other files of those folders (inputs
+//! the same on every run; [`write()`] replaces them and leaves the other files of those folders (inputs
 //! the fuzzers found, minimized with `cargo fuzz cmin`) alone. [`stale`] tells whether the committed
 //! seeds still match the tables (a test runs it). The `decision` target decodes arbitrary bytes into
 //! policies and script calls, so its seeds are deterministic pseudo-random bytes.

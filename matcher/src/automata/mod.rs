@@ -263,3 +263,113 @@ const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<OriginMatcher>();
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_ids() {
+        assert_eq!(RuleId::new(0).index(), 0);
+        assert_eq!(RuleId::new(7).index(), 7);
+        assert!(RuleId::new(2) < RuleId::new(10));
+        // Saturates rather than wraps.
+        let big = u32::MAX as usize;
+        assert_eq!(RuleId::new(big).index(), big);
+        assert_eq!(RuleId::new(big + 5).index(), big);
+    }
+
+    #[test]
+    fn smallest_ids() {
+        let id = RuleId::new;
+        assert_eq!(min(None, None), None);
+        assert_eq!(min(Some(id(3)), None), Some(id(3)));
+        assert_eq!(min(None, Some(id(3))), Some(id(3)));
+        assert_eq!(min(Some(id(3)), Some(id(1))), Some(id(1)));
+        let mut slot = None;
+        for (i, expected) in [(5, 5), (9, 5), (2, 2), (4, 2)] {
+            keep_first(&mut slot, id(i));
+            assert_eq!(slot, Some(id(expected)));
+        }
+    }
+
+    #[test]
+    fn each_kind_goes_to_its_structure() {
+        let m = OriginMatcher::new(&[
+            "https://example.com",
+            "null",
+            "http://localhost:*",
+            "https://*.example.org",
+            "regex:^https://pr-[0-9]+\\.example\\.dev$",
+        ])
+        .unwrap();
+        assert!(m.exact.contains_key(b"https://example.com"));
+        assert!(m.exact.contains_key(b"null"));
+        assert!(m.any_port.contains_key(b"http://localhost"));
+        assert_eq!(m.wildcards.first(), Some(RuleId::new(3)));
+        assert_eq!(
+            m.regexes.as_ref().and_then(Regexes::first),
+            Some(RuleId::new(4))
+        );
+        assert_eq!(m.any, None);
+        assert_eq!(m.first_other, Some(RuleId::new(2)));
+        assert!(m.needs_parse);
+        assert_eq!(m.config_len(), 5);
+        assert_eq!(m.rule(RuleId::new(3)), "https://*.example.org");
+        for (origin, rule) in [
+            ("https://example.com", Some(0)),
+            ("null", Some(1)),
+            ("http://localhost:3000", Some(2)),
+            ("http://localhost", Some(2)),
+            ("https://a.example.org", Some(3)),
+            ("https://pr-12.example.dev", Some(4)),
+            ("https://example.org", None),
+            ("https://pr-x.example.dev", None),
+        ] {
+            assert_eq!(
+                m.find(origin.as_bytes()).map(RuleId::index),
+                rule,
+                "{origin}"
+            );
+            assert_eq!(m.matches(origin.as_bytes()), rule.is_some(), "{origin}");
+        }
+    }
+
+    #[test]
+    fn exact_entries_alone_need_no_grammar() {
+        let m = OriginMatcher::new(&["https://example.com", "https://example.org"]).unwrap();
+        assert!(!m.needs_parse);
+        assert_eq!(m.first_other, None);
+        assert!(m.matches(b"https://example.org"));
+        assert!(!m.matches(b"https://example.net"));
+        assert!(m.regex_automaton().is_none());
+    }
+
+    #[test]
+    fn find_keeps_config_order_across_structures() {
+        let m = OriginMatcher::new(&["https://*.example.com", "https://a.example.com"]).unwrap();
+        assert_eq!(m.find(b"https://a.example.com").map(RuleId::index), Some(0));
+        let m = OriginMatcher::new(&["https://a.example.com", "*"]).unwrap();
+        assert_eq!(m.find(b"https://a.example.com").map(RuleId::index), Some(0));
+        assert_eq!(m.find(b"https://b.example.com").map(RuleId::index), Some(1));
+        assert_eq!(m.find(b"https://B.example.com"), None);
+    }
+
+    #[test]
+    fn a_hit_on_a_malformed_origin_is_denied() {
+        let m = OriginMatcher::new(&["http://localhost:*", "https://*.example.com", "*"]).unwrap();
+        for origin in [
+            "http://localhost:80",
+            "http://localhost:99999",
+            "https://A.example.com",
+            "https://a..example.com",
+            "https://example.com/",
+        ] {
+            assert!(!m.matches(origin.as_bytes()), "{origin}");
+            assert_eq!(m.find(origin.as_bytes()), None, "{origin}");
+        }
+        let long = format!("https://{}.com", "a".repeat(origin::MAX_ORIGIN_LEN));
+        assert!(!m.matches(long.as_bytes()));
+        assert_eq!(m.find(long.as_bytes()), None);
+    }
+}

@@ -59,3 +59,90 @@ impl<'a> Parts<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `(scheme, host, without_port, port)` as text.
+    fn cut(origin: &str) -> Option<(&str, &str, &str, Option<&str>)> {
+        fn text(b: &[u8]) -> &str {
+            std::str::from_utf8(b).unwrap()
+        }
+        let p = Parts::of(origin.as_bytes())?;
+        Some((
+            text(p.scheme),
+            text(p.host),
+            text(p.without_port),
+            p.port.map(text),
+        ))
+    }
+
+    #[test]
+    fn valid_origins() {
+        assert_eq!(
+            cut("https://example.com"),
+            Some(("https", "example.com", "https://example.com", None))
+        );
+        assert_eq!(
+            cut("http://localhost:3000"),
+            Some(("http", "localhost", "http://localhost", Some("3000")))
+        );
+        assert_eq!(
+            cut("https://[::1]:8443"),
+            Some(("https", "[::1]", "https://[::1]", Some("8443")))
+        );
+        assert_eq!(
+            cut("https://[::1]"),
+            Some(("https", "[::1]", "https://[::1]", None))
+        );
+        assert_eq!(
+            cut("http://1.2.3.4"),
+            Some(("http", "1.2.3.4", "http://1.2.3.4", None))
+        );
+        assert_eq!(
+            cut("capacitor://MyApp"),
+            Some(("capacitor", "MyApp", "capacitor://MyApp", None))
+        );
+        assert_eq!(
+            cut("ws://a.b:65535"),
+            Some(("ws", "a.b", "ws://a.b", Some("65535")))
+        );
+    }
+
+    #[test]
+    fn invalid_origins_are_cut_without_judging() {
+        // Nothing is validated: the case of the scheme, userinfo, an empty port or host.
+        assert_eq!(cut("HTTPS://x"), Some(("HTTPS", "x", "HTTPS://x", None)));
+        assert_eq!(
+            cut("https://user@host:8080"),
+            Some(("https", "user@host", "https://user@host", Some("8080")))
+        );
+        assert_eq!(cut("http://a:"), Some(("http", "a", "http://a", Some(""))));
+        assert_eq!(cut("http://:80"), Some(("http", "", "http://", Some("80"))));
+        assert_eq!(cut("https://"), Some(("https", "", "https://", None)));
+        // A port has at most five digits: six leave the `:` in the host.
+        assert_eq!(
+            cut("http://a:123456"),
+            Some(("http", "a:123456", "http://a:123456", None))
+        );
+    }
+
+    #[test]
+    fn no_scheme_no_parts() {
+        for origin in [
+            "",
+            "null",
+            "https:example.com",
+            "https:/example.com",
+            "example.com",
+        ] {
+            assert_eq!(cut(origin), None, "{origin}");
+        }
+        // The scheme's `:` is looked for in the first MAX_SCHEME_LEN + 1 bytes only.
+        let longest = format!("{}://x", "a".repeat(origin::MAX_SCHEME_LEN));
+        assert_eq!(cut(&longest).map(|p| p.1), Some("x"));
+        let too_long = format!("{}://x", "a".repeat(origin::MAX_SCHEME_LEN + 1));
+        assert_eq!(cut(&too_long), None);
+    }
+}

@@ -230,3 +230,132 @@ impl Regexes {
             .min()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The regexes `(source, rule id)`, entry `i` at config index `i`.
+    fn build(entries: &[(&str, usize)]) -> Result<Regexes, Errors> {
+        let entries: Vec<(usize, &str, RuleId)> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, &(source, id))| (i, source, RuleId::new(id)))
+            .collect();
+        Regexes::build(&entries)
+    }
+
+    fn find(r: &Regexes, origin: &str) -> Option<usize> {
+        r.find(origin.as_bytes()).map(RuleId::index)
+    }
+
+    #[test]
+    fn only_a_match_of_the_whole_origin_counts() {
+        // No `^` or `$`: the DFA is anchored at the start and read to the end of the input anyway.
+        let r = build(&[("https://a\\.example\\.com", 0)]).unwrap();
+        assert_eq!(find(&r, "https://a.example.com"), Some(0));
+        assert_eq!(find(&r, "https://a.example.com.evil.com"), None);
+        assert_eq!(find(&r, "https://a.example.co"), None);
+        assert_eq!(find(&r, "xhttps://a.example.com"), None);
+        assert_eq!(find(&r, ""), None);
+    }
+
+    #[test]
+    fn the_smallest_rule_among_all_that_match() {
+        let r = build(&[
+            ("^https://[a-z]+\\.example\\.com$", 5),
+            ("^https://a\\.example\\.com$", 1),
+            ("^https://.*$", 3),
+        ])
+        .unwrap();
+        assert_eq!(r.first(), Some(RuleId::new(1)));
+        assert_eq!(find(&r, "https://a.example.com"), Some(1));
+        assert_eq!(find(&r, "https://b.example.com"), Some(3));
+        assert_eq!(find(&r, "https://anything"), Some(3));
+        assert_eq!(find(&r, "http://a.example.com"), None);
+        let (dfa, ids) = r.parts();
+        assert_eq!(dfa.pattern_len(), 3);
+        assert_eq!(ids, [RuleId::new(5), RuleId::new(1), RuleId::new(3)]);
+    }
+
+    #[test]
+    fn the_syntax_is_bytes_without_unicode() {
+        let r = build(&[("^https://\\w+\\.example$", 0)]).unwrap();
+        assert_eq!(find(&r, "https://a_1.example"), Some(0));
+        // `\w` is ASCII only.
+        assert_eq!(find(&r, "https://\u{e9}.example"), None);
+    }
+
+    #[test]
+    fn an_unsupported_feature_is_reported_on_every_entry() {
+        let errors = build(&[("^https://a\\.example$", 0), ("(?u:\\b)", 1)]).unwrap_err();
+        assert_eq!(errors.0.len(), 2);
+        for (i, e) in errors.0.iter().enumerate() {
+            assert_eq!(e.index, i);
+            assert_eq!(e.kind.name(), "regex-unsupported");
+        }
+        assert_eq!(&*errors.0[0].entry, "regex:^https://a\\.example$");
+        assert_eq!(&*errors.0[1].entry, "regex:(?u:\\b)");
+    }
+
+    #[test]
+    fn one_entry_too_large_is_blamed_alone() {
+        let errors = build(&[("^https://[a-z]*a[a-z]{24}\\.example\\.com$", 0)]).unwrap_err();
+        assert_eq!(errors.0.len(), 1);
+        assert_eq!(errors.0[0].index, 0);
+        assert!(
+            matches!(errors.0[0].kind, ErrorKind::RegexTooLarge(n) if n == REGEX_DFA_SIZE_LIMIT),
+            "{:?}",
+            errors.0[0].kind
+        );
+    }
+
+    #[test]
+    fn the_builder_reverses_on_request() {
+        let whole = |dfa: &dense::DFA<Vec<u32>>, input: &[u8]| {
+            let mut state = dfa
+                .start_state(&start::Config::new().anchored(Anchored::Yes))
+                .unwrap();
+            for &b in input {
+                state = dfa.next_state(state, b);
+            }
+            dfa.is_match_state(dfa.next_eoi_state(state))
+        };
+        let forward = regex_builder(REGEX_DFA_SIZE_LIMIT, false)
+            .build("abc")
+            .unwrap();
+        assert!(whole(&forward, b"abc"));
+        assert!(!whole(&forward, b"cba"));
+        let reverse = regex_builder(REGEX_DFA_SIZE_LIMIT, true)
+            .build("abc")
+            .unwrap();
+        assert!(whole(&reverse, b"cba"));
+        assert!(!whole(&reverse, b"abc"));
+        // The DFA limit is the one given.
+        let e = regex_builder(1 << 10, false)
+            .build("[a-z]*a[a-z]{12}")
+            .unwrap_err();
+        assert!(e.is_size_limit_exceeded(), "{e}");
+    }
+
+    #[test]
+    fn build_error_helpers() {
+        let nfa_limit = dense::Builder::new()
+            .thompson(thompson::Config::new().nfa_size_limit(Some(16)))
+            .build("[a-z]{100}")
+            .unwrap_err();
+        assert!(is_nfa_size_error(&nfa_limit));
+        let unsupported = regex_builder(REGEX_DFA_SIZE_LIMIT, false)
+            .build("(?u:\\b)")
+            .unwrap_err();
+        assert!(!is_nfa_size_error(&unsupported));
+        assert!(!unsupported.is_size_limit_exceeded());
+        // The sources are joined on one line, outermost first.
+        use std::error::Error as _;
+        let source = nfa_limit.source().unwrap();
+        assert!(source.source().is_none());
+        assert_eq!(error_chain(&nfa_limit), format!("{nfa_limit}: {source}"));
+        assert!(unsupported.source().is_none());
+        assert_eq!(error_chain(&unsupported), unsupported.to_string());
+    }
+}

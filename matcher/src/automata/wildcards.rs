@@ -166,3 +166,186 @@ impl Wildcards {
         best
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::automata::keep_first;
+    use crate::origin::Origin;
+
+    /// The structure of `(scheme, base, port, rule id)` rules, filled as the matcher fills it.
+    fn wildcards(rules: &[(&str, &str, PortSpec, usize)]) -> Wildcards {
+        let mut by_base: Map<OnBase> = Map::default();
+        let mut first = None;
+        for &(scheme, base, port, id) in rules {
+            let id = RuleId::new(id);
+            let on_base = by_base.entry(base.as_bytes().into()).or_default();
+            on_base.push(WildcardRule::new(scheme, base, port, id));
+            on_base.sort_by_key(|r| r.id);
+            keep_first(&mut first, id);
+        }
+        Wildcards::new(by_base, first)
+    }
+
+    /// [`Wildcards::find_split`] on `origin`, whose port must be valid.
+    fn probe(w: &Wildcards, origin: &str) -> &'static str {
+        let parts = Parts::of(origin.as_bytes()).unwrap();
+        let port = origin::check_port(parts.scheme, parts.port).unwrap();
+        match w.find_split(&parts, port) {
+            Probe::Hit => "hit",
+            Probe::Malformed => "malformed",
+            Probe::Miss => "miss",
+        }
+    }
+
+    /// [`Wildcards::find`] on `origin`, which must be valid.
+    fn find(w: &Wildcards, origin: &str, any_hit: bool) -> Option<usize> {
+        match origin::parse(origin.as_bytes()).unwrap() {
+            Origin::Tuple(t) => w.find(&t, any_hit).map(RuleId::index),
+            Origin::Null => panic!("null"),
+        }
+    }
+
+    const DEFAULT: PortSpec = PortSpec::Default;
+
+    #[test]
+    fn one_or_more_labels_never_the_apex() {
+        let w = wildcards(&[("https", "example.com", DEFAULT, 0)]);
+        assert_eq!(w.first(), Some(RuleId::new(0)));
+        for hit in [
+            "https://a.example.com",
+            "https://a.b.example.com",
+            "https://a-1.example.com",
+            "https://a_b.example.com",
+        ] {
+            assert_eq!(probe(&w, hit), "hit", "{hit}");
+            assert_eq!(find(&w, hit, false), Some(0), "{hit}");
+        }
+        for miss in [
+            "https://example.com",
+            "https://.example.com",
+            "https://aexample.com",
+            "https://a.example.co",
+            "https://a.example.com.evil.com",
+            "https://a.example.org",
+            "http://a.example.com",
+            "https://a.example.com:8443",
+        ] {
+            assert_eq!(probe(&w, miss), "miss", "{miss}");
+        }
+        for miss in ["https://example.com", "https://a.example.com.evil.com"] {
+            assert_eq!(find(&w, miss, false), None, "{miss}");
+        }
+        // The labels in front of a base found: non-empty, and lowercase for a special scheme.
+        for malformed in [
+            "https://a..example.com",
+            "https://..example.com",
+            "https://A.example.com",
+            "https://a%41.example.com",
+        ] {
+            assert_eq!(probe(&w, malformed), "malformed", "{malformed}");
+        }
+    }
+
+    #[test]
+    fn an_opaque_host_keeps_its_case() {
+        let w = wildcards(&[("capacitor", "example.com", DEFAULT, 0)]);
+        assert_eq!(probe(&w, "capacitor://A.example.com"), "hit");
+        assert_eq!(find(&w, "capacitor://A.example.com", false), Some(0));
+        assert_eq!(probe(&w, "capacitor://A.Example.com"), "miss");
+        assert_eq!(probe(&w, "https://a.example.com"), "miss");
+    }
+
+    #[test]
+    fn port_rules() {
+        let w = wildcards(&[
+            ("https", "example.com", PortSpec::Port(8443), 0),
+            ("http", "example.com", PortSpec::Any, 1),
+        ]);
+        assert_eq!(probe(&w, "https://a.example.com:8443"), "hit");
+        assert_eq!(probe(&w, "https://a.example.com"), "miss");
+        assert_eq!(probe(&w, "https://a.example.com:8444"), "miss");
+        assert_eq!(probe(&w, "http://a.example.com"), "hit");
+        assert_eq!(probe(&w, "http://a.example.com:1"), "hit");
+        assert_eq!(find(&w, "https://a.example.com:8443", false), Some(0));
+        assert_eq!(find(&w, "http://a.example.com:8443", false), Some(1));
+        assert_eq!(find(&w, "https://a.example.com", false), None);
+    }
+
+    #[test]
+    fn punycode_labels_go_through_idna() {
+        let w = wildcards(&[("https", "example.com", DEFAULT, 0)]);
+        // `bücher`, as "domain to ASCII" writes it.
+        assert_eq!(probe(&w, "https://xn--bcher-kva.example.com"), "hit");
+        // Not what "domain to ASCII" returns: invalid punycode.
+        assert_eq!(probe(&w, "https://xn--a.example.com"), "malformed");
+        let w = wildcards(&[("https", "xn--bcher-kva.example", DEFAULT, 0)]);
+        assert!(w.by_base.get(b"xn--bcher-kva.example").unwrap()[0].punycode_base);
+        assert_eq!(probe(&w, "https://a.xn--bcher-kva.example"), "hit");
+        // A right-to-left base (`א`) subjects the labels in front to the Bidi Rule, which a label
+        // starting with a digit breaks, though it has no `xn--` of its own.
+        let w = wildcards(&[("https", "xn--4db.example", DEFAULT, 0)]);
+        assert_eq!(probe(&w, "https://a.xn--4db.example"), "hit");
+        assert_eq!(probe(&w, "https://1a.xn--4db.example"), "malformed");
+        // An opaque host is never decoded.
+        let w = wildcards(&[("foo", "example.com", DEFAULT, 0)]);
+        assert!(!w.by_base.get(b"example.com").unwrap()[0].special);
+        assert_eq!(probe(&w, "foo://xn--a.example.com"), "hit");
+    }
+
+    #[test]
+    fn find_reports_the_first_rule_in_config_order() {
+        let w = wildcards(&[
+            ("https", "b.example.com", DEFAULT, 4),
+            ("https", "example.com", DEFAULT, 1),
+            ("https", "example.com", PortSpec::Any, 7),
+        ]);
+        assert_eq!(w.first(), Some(RuleId::new(1)));
+        assert_eq!(find(&w, "https://a.b.example.com", false), Some(1));
+        // With `any_hit`, the first base found from the left: the longest.
+        assert_eq!(find(&w, "https://a.b.example.com", true), Some(4));
+        assert_eq!(find(&w, "https://a.b.example.com:8443", false), Some(7));
+        assert_eq!(probe(&w, "https://a.b.example.com"), "hit");
+        // The rules on one base are in id order.
+        let ids: Vec<usize> = w
+            .by_base
+            .get(b"example.com")
+            .unwrap()
+            .iter()
+            .map(|r| r.id.index())
+            .collect();
+        assert_eq!(ids, [1, 7]);
+    }
+
+    #[test]
+    fn long_bases() {
+        // Base lengths in the second and the fourth word of the length set.
+        let long = format!("{}.example.com", "b".repeat(60));
+        let longer = format!("{0}.{0}.{0}.example.com", "c".repeat(60));
+        let w = wildcards(&[("https", &long, DEFAULT, 0), ("https", &longer, DEFAULT, 1)]);
+        assert_eq!(probe(&w, &format!("https://a.{long}")), "hit");
+        assert_eq!(
+            probe(&w, &format!("https://{}.{long}", "a".repeat(63))),
+            "hit"
+        );
+        assert_eq!(
+            probe(&w, &format!("https://{}.{long}", "a".repeat(64))),
+            "malformed"
+        );
+        assert_eq!(probe(&w, &format!("https://a.{longer}")), "hit");
+        assert_eq!(find(&w, &format!("https://a.{longer}"), false), Some(1));
+        assert_eq!(probe(&w, &format!("https://a{longer}")), "miss");
+        // Longer than a domain may be.
+        let too_long = format!("https://{}.{}.{longer}", "a".repeat(30), "a".repeat(30));
+        assert!(too_long.len() - "https://".len() > origin::MAX_DOMAIN_LEN);
+        assert_eq!(probe(&w, &too_long), "miss");
+    }
+
+    #[test]
+    fn no_rules_no_hits() {
+        let w = wildcards(&[]);
+        assert_eq!(w.first(), None);
+        assert_eq!(probe(&w, "https://a.example.com"), "miss");
+        assert_eq!(find(&w, "https://a.example.com", false), None);
+    }
+}

@@ -586,17 +586,9 @@ impl Allowlist {
     }
 }
 
+/// Parses one entry: `*`, `null`, a `regex:` entry, or a host pattern.
 fn parse_entry(entry: &str, notes: &mut Vec<NoteKind>) -> Result<Pattern, ErrorKind> {
-    use ErrorKind as E;
-    if entry.is_empty() {
-        return Err(E::Empty);
-    }
-    if entry
-        .bytes()
-        .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
-    {
-        return Err(E::Whitespace);
-    }
+    check_characters(entry)?;
     match entry {
         "*" => return Ok(Pattern::Any),
         "null" => return Ok(Pattern::Null),
@@ -605,21 +597,83 @@ fn parse_entry(entry: &str, notes: &mut Vec<NoteKind>) -> Result<Pattern, ErrorK
     if let Some(source) = entry.strip_prefix(REGEX_PREFIX) {
         return parse_regex(source).map(Pattern::Regex);
     }
+    reject_file_scheme(entry)?;
+    parse_host_pattern(entry, notes).map(Pattern::Host)
+}
+
+/// Rejects an empty entry, and one with whitespace or control characters anywhere.
+fn check_characters(entry: &str) -> Result<(), ErrorKind> {
+    if entry.is_empty() {
+        return Err(ErrorKind::Empty);
+    }
+    if entry
+        .bytes()
+        .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    {
+        return Err(ErrorKind::Whitespace);
+    }
+    Ok(())
+}
+
+/// Rejects a `file:` entry, whatever follows the scheme.
+fn reject_file_scheme(entry: &str) -> Result<(), ErrorKind> {
     // URL standard §4.6: the origin of a `file:` URL is left to the implementation, and browsers
     // make it opaque (`null`), whatever follows the scheme.
     if entry
         .get(..5)
         .is_some_and(|s| s.eq_ignore_ascii_case("file:"))
     {
-        return Err(E::FileScheme);
+        return Err(ErrorKind::FileScheme);
     }
+    Ok(())
+}
 
-    // scheme
+/// Parses `scheme://host[:port][/]`, normalizing it (notes in `notes`) and validating a sample
+/// origin it names with the request grammar.
+fn parse_host_pattern(entry: &str, notes: &mut Vec<NoteKind>) -> Result<HostPattern, ErrorKind> {
+    let (scheme, rest) = split_scheme(entry)?;
+    let mut lowercased = scheme.bytes().any(|b| b.is_ascii_uppercase());
+    let scheme = scheme.to_ascii_lowercase();
+    let (authority, trailing_slash) = split_authority(rest)?;
+    let (host, port_text) = split_port(authority)?;
+    let port = parse_port_spec(port_text, &scheme, notes)?;
+    let (wildcard, name) = split_wildcard(host)?;
+    let special = origin::is_special(scheme.as_bytes());
+    let (name, host_lowercased) = normalize_host(name, special, notes)?;
+    lowercased |= host_lowercased;
+    if lowercased {
+        notes.push(NoteKind::Lowercased);
+    }
+    if trailing_slash {
+        notes.push(NoteKind::TrailingSlash);
+    }
+    notes.sort_unstable();
+    let kind = sample_host_kind(&scheme, &name, wildcard, special)?;
+    let host = if wildcard {
+        if kind != HostKind::Domain {
+            return Err(ErrorKind::WildcardIp);
+        }
+        HostSpec::Subdomains { base: name.into() }
+    } else {
+        HostSpec::Exact {
+            host: name.into(),
+            kind,
+        }
+    };
+    Ok(HostPattern {
+        scheme: scheme.into(),
+        host,
+        port,
+    })
+}
+
+/// Splits off the scheme (as written) before `://` and checks its characters.
+fn split_scheme(entry: &str) -> Result<(&str, &str), ErrorKind> {
     let Some((scheme, rest)) = entry.split_once("://") else {
-        return Err(E::MissingScheme);
+        return Err(ErrorKind::MissingScheme);
     };
     if scheme.contains('*') {
-        return Err(E::MisplacedWildcard);
+        return Err(ErrorKind::MisplacedWildcard);
     }
     let sb = scheme.as_bytes();
     let scheme_ok = !sb.is_empty()
@@ -630,60 +684,72 @@ fn parse_entry(entry: &str, notes: &mut Vec<NoteKind>) -> Result<Pattern, ErrorK
             .all(|&b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
     if !scheme_ok {
         return Err(if scheme.contains(['/', '?', '#', '@']) {
-            E::MissingScheme
+            ErrorKind::MissingScheme
         } else {
-            E::BadScheme
+            ErrorKind::BadScheme
         });
     }
-    let mut lowercased = sb.iter().any(u8::is_ascii_uppercase);
-    let scheme = scheme.to_ascii_lowercase();
+    Ok((scheme, rest))
+}
 
-    // authority and what follows it
+/// Splits the authority from what follows it, which may only be one `/` (reported as `true`); no
+/// path, query, fragment or userinfo.
+fn split_authority(rest: &str) -> Result<(&str, bool), ErrorKind> {
+    use ErrorKind as E;
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(end);
-    let mut trailing_slash = false;
-    match tail {
-        "" => {}
-        "/" => trailing_slash = true,
+    let trailing_slash = match tail {
+        "" => false,
+        "/" => true,
         _ if tail.starts_with('#') || tail.starts_with("/#") => return Err(E::Fragment),
         _ if tail.starts_with('?') || tail.starts_with("/?") => return Err(E::Query),
         _ => return Err(E::Path),
-    }
+    };
     if authority.contains('@') {
         return Err(E::Userinfo);
     }
+    Ok((authority, trailing_slash))
+}
 
-    // host and port
+/// Splits the authority into the host and the port text after its `:` (after the `]` of an IPv6
+/// host, wildcarded or not).
+fn split_port(authority: &str) -> Result<(&str, Option<&str>), ErrorKind> {
     let bracketed = authority
         .strip_prefix("*.")
         .unwrap_or(authority)
         .starts_with('[');
-    let (host, port_text) = if bracketed {
-        match authority.find(']') {
-            Some(close) => {
-                let (h, after) = authority.split_at(close + 1);
-                match after {
-                    "" => (h, None),
-                    _ => match after.strip_prefix(':') {
-                        Some(p) => (h, Some(p)),
-                        None => return Err(E::BadIpv6),
-                    },
-                }
-            }
-            None => return Err(E::BadIpv6),
-        }
-    } else {
-        match authority.split_once(':') {
+    if !bracketed {
+        return Ok(match authority.split_once(':') {
             Some((h, p)) => (h, Some(p)),
             None => (authority, None),
-        }
+        });
+    }
+    let Some(close) = authority.find(']') else {
+        return Err(ErrorKind::BadIpv6);
     };
-    let port = match port_text {
+    let (h, after) = authority.split_at(close + 1);
+    match after {
+        "" => Ok((h, None)),
+        _ => match after.strip_prefix(':') {
+            Some(p) => Ok((h, Some(p))),
+            None => Err(ErrorKind::BadIpv6),
+        },
+    }
+}
+
+/// The port rule of the port text: none, `*`, or a number; the scheme's default port is dropped
+/// with a note.
+fn parse_port_spec(
+    port_text: Option<&str>,
+    scheme: &str,
+    notes: &mut Vec<NoteKind>,
+) -> Result<PortSpec, ErrorKind> {
+    Ok(match port_text {
         None => PortSpec::Default,
         Some("*") => PortSpec::Any,
-        Some(p) if p.contains('*') => return Err(E::MisplacedWildcard),
+        Some(p) if p.contains('*') => return Err(ErrorKind::MisplacedWildcard),
         Some(p) => {
-            let value = origin::parse_port(p.as_bytes()).map_err(|_| E::BadPort)?;
+            let value = origin::parse_port(p.as_bytes()).map_err(|_| ErrorKind::BadPort)?;
             if origin::default_port(scheme.as_bytes()) == Some(value) {
                 notes.push(NoteKind::DefaultPort);
                 PortSpec::Default
@@ -691,105 +757,104 @@ fn parse_entry(entry: &str, notes: &mut Vec<NoteKind>) -> Result<Pattern, ErrorK
                 PortSpec::Port(value)
             }
         }
-    };
+    })
+}
 
+/// Splits a leading `*.` off the host (reported as `true`); an empty host, a `*` anywhere else or a
+/// wildcard over an IPv6 address is an error.
+fn split_wildcard(host: &str) -> Result<(bool, &str), ErrorKind> {
     if host.is_empty() {
-        return Err(E::EmptyHost);
+        return Err(ErrorKind::EmptyHost);
     }
     let (wildcard, name) = match host.strip_prefix("*.") {
         Some(base) => (true, base),
         None => (false, host),
     };
     if name.contains('*') || name.is_empty() {
-        return Err(E::MisplacedWildcard);
+        return Err(ErrorKind::MisplacedWildcard);
     }
     if wildcard && name.starts_with('[') {
-        return Err(E::WildcardIp);
+        return Err(ErrorKind::WildcardIp);
     }
-    // URL standard §3.5 "host parser": an IPv6 host is serialized in lowercase for every scheme; a
-    // domain of a special scheme goes through "domain to ASCII" (lowercase, punycode); the host of
-    // any other scheme is opaque and kept as written (and percent-encoded when not ASCII, which the
-    // request grammar never accepts).
-    let special = origin::is_special(scheme.as_bytes());
-    let name = if name.starts_with('[') {
+    Ok((wildcard, name))
+}
+
+/// The host as a browser serializes it, and whether that changed its ASCII case.
+///
+/// URL standard §3.5 "host parser": an IPv6 host is serialized in lowercase for every scheme; a
+/// domain of a special scheme goes through "domain to ASCII" (lowercase, punycode); the host of
+/// any other scheme is opaque and kept as written (and percent-encoded when not ASCII, which the
+/// request grammar never accepts).
+fn normalize_host(
+    name: &str,
+    special: bool,
+    notes: &mut Vec<NoteKind>,
+) -> Result<(String, bool), ErrorKind> {
+    let uppercase = || name.bytes().any(|b| b.is_ascii_uppercase());
+    if name.starts_with('[') {
         if !name.is_ascii() {
-            return Err(E::BadIpv6);
+            return Err(ErrorKind::BadIpv6);
         }
-        lowercased |= name.bytes().any(|b| b.is_ascii_uppercase());
-        name.to_ascii_lowercase()
+        Ok((name.to_ascii_lowercase(), uppercase()))
     } else if !special {
         if !name.is_ascii() {
-            return Err(E::BadHost);
+            return Err(ErrorKind::BadHost);
         }
-        name.to_string()
+        Ok((name.to_string(), false))
     } else if name.is_ascii() {
-        lowercased |= name.bytes().any(|b| b.is_ascii_uppercase());
-        name.to_ascii_lowercase()
+        Ok((name.to_ascii_lowercase(), uppercase()))
     } else {
-        lowercased |= name.bytes().any(|b| b.is_ascii_uppercase());
         notes.push(NoteKind::Punycode);
         let ascii = idna::domain_to_ascii_cow(name.as_bytes(), idna::AsciiDenyList::URL)
-            .map_err(|_| E::BadHost)?;
-        ascii.into_owned()
-    };
-    if lowercased {
-        notes.push(NoteKind::Lowercased);
+            .map_err(|_| ErrorKind::BadHost)?;
+        Ok((ascii.into_owned(), uppercase()))
     }
-    if trailing_slash {
-        notes.push(NoteKind::TrailingSlash);
-    }
-    notes.sort_unstable();
+}
 
-    // Validate with the request grammar: the serialization of a sample origin the entry names.
+/// Validates the serialization of a sample origin the entry names (`scheme://x.name` for a
+/// wildcard) with the request grammar, and returns the kind of its host.
+fn sample_host_kind(
+    scheme: &str,
+    name: &str,
+    wildcard: bool,
+    special: bool,
+) -> Result<HostKind, ErrorKind> {
     let sample = if wildcard {
         format!("{scheme}://x.{name}")
     } else {
         format!("{scheme}://{name}")
     };
-    let kind = match origin::parse(sample.as_bytes()) {
-        Ok(origin::Origin::Tuple(t)) => t.host_kind(),
-        Ok(origin::Origin::Null) => return Err(E::MissingScheme),
-        Err(e) => {
-            return Err(match e.kind() {
-                OriginErrorKind::EmptyLabel => E::EmptyLabel,
-                OriginErrorKind::LabelTooLong => E::LabelTooLong,
-                OriginErrorKind::DomainTooLong | OriginErrorKind::TooLong => E::DomainTooLong,
-                OriginErrorKind::NumericDomain
-                    if wildcard
-                        && origin::check_domain(name.as_bytes(), special) == Ok(HostKind::Ipv4) =>
-                {
-                    E::WildcardIp
-                }
-                OriginErrorKind::NumericDomain => E::NumericDomain,
-                OriginErrorKind::BadIpv6 => E::BadIpv6,
-                OriginErrorKind::EmptyHost => E::EmptyHost,
-                OriginErrorKind::SchemeTooLong | OriginErrorKind::BadScheme => E::BadScheme,
-                OriginErrorKind::Userinfo => E::Userinfo,
-                OriginErrorKind::Path => E::Path,
-                OriginErrorKind::Query => E::Query,
-                OriginErrorKind::Fragment => E::Fragment,
-                OriginErrorKind::BadPunycode => E::BadPunycode,
-                OriginErrorKind::FileScheme => E::FileScheme,
-                _ => E::BadHost,
-            })
+    match origin::parse(sample.as_bytes()) {
+        Ok(origin::Origin::Tuple(t)) => Ok(t.host_kind()),
+        Ok(origin::Origin::Null) => Err(ErrorKind::MissingScheme),
+        Err(e) => Err(grammar_error(e.kind(), name, wildcard, special)),
+    }
+}
+
+/// The entry error for the request grammar's verdict on a sample origin of the entry.
+fn grammar_error(kind: OriginErrorKind, name: &str, wildcard: bool, special: bool) -> ErrorKind {
+    use ErrorKind as E;
+    match kind {
+        OriginErrorKind::EmptyLabel => E::EmptyLabel,
+        OriginErrorKind::LabelTooLong => E::LabelTooLong,
+        OriginErrorKind::DomainTooLong | OriginErrorKind::TooLong => E::DomainTooLong,
+        OriginErrorKind::NumericDomain
+            if wildcard && origin::check_domain(name.as_bytes(), special) == Ok(HostKind::Ipv4) =>
+        {
+            E::WildcardIp
         }
-    };
-    let host = if wildcard {
-        if kind != HostKind::Domain {
-            return Err(E::WildcardIp);
-        }
-        HostSpec::Subdomains { base: name.into() }
-    } else {
-        HostSpec::Exact {
-            host: name.into(),
-            kind,
-        }
-    };
-    Ok(Pattern::Host(HostPattern {
-        scheme: scheme.into(),
-        host,
-        port,
-    }))
+        OriginErrorKind::NumericDomain => E::NumericDomain,
+        OriginErrorKind::BadIpv6 => E::BadIpv6,
+        OriginErrorKind::EmptyHost => E::EmptyHost,
+        OriginErrorKind::SchemeTooLong | OriginErrorKind::BadScheme => E::BadScheme,
+        OriginErrorKind::Userinfo => E::Userinfo,
+        OriginErrorKind::Path => E::Path,
+        OriginErrorKind::Query => E::Query,
+        OriginErrorKind::Fragment => E::Fragment,
+        OriginErrorKind::BadPunycode => E::BadPunycode,
+        OriginErrorKind::FileScheme => E::FileScheme,
+        _ => E::BadHost,
+    }
 }
 
 fn parse_regex(source: &str) -> Result<RegexPattern, ErrorKind> {

@@ -25,7 +25,7 @@ pub use diagnostics::{ConfigErrors, Diagnostic, Kind as DiagnosticKind, Position
 #[cfg(feature = "toml")]
 pub use load::{locate, LoadError, MAX_POLICY_FILE};
 
-use crate::pattern::{Allowlist, HostSpec, Pattern};
+use crate::pattern::{Allowlist, Errors, HostSpec, Pattern};
 use crate::OriginMatcher;
 
 /// The largest `max_age` accepted (Firefox's cap).
@@ -74,193 +74,13 @@ impl Policy {
                     position: None,
                 })
             };
-
-        // origins
-        let (list, errors) = Allowlist::parse_all(&config.origins);
-        for e in errors {
-            push(
-                DiagnosticKind::InvalidOrigin(e.kind),
-                "origins",
-                Some(e.index),
-                &e.entry,
-            );
-        }
-        for n in list.notes() {
-            push(
-                DiagnosticKind::OriginNormalized(n.kind),
-                "origins",
-                Some(n.index),
-                &n.entry,
-            );
-        }
-        if config.origins.is_empty() {
-            push(DiagnosticKind::EmptyAllowlist, "origins", None, "");
-        }
-        let compiled = OriginMatcher::from_allowlist(&list);
-        if let Err(errors) = &compiled {
-            for e in &errors.0 {
-                push(
-                    DiagnosticKind::InvalidOrigin(e.kind.clone()),
-                    "origins",
-                    Some(e.index),
-                    &e.entry,
-                );
-            }
-        }
-        let any_origin = list.entries().iter().any(|e| e.pattern == Pattern::Any);
-        for (kind, index, text) in scope_checks(config, &list, compiled.as_ref().ok()) {
-            push(kind, "origins", Some(index), text);
-        }
-
-        // methods
-        let methods = names(&config.methods, "methods", &mut push, |i, m, push| {
-            if !fetch::is_token(m.as_bytes()) {
-                push(DiagnosticKind::InvalidMethod, "methods", Some(i), m);
-                return None;
-            }
-            if fetch::is_forbidden_method(m) {
-                push(DiagnosticKind::ForbiddenMethod, "methods", Some(i), m);
-                return None;
-            }
-            let normalized = fetch::normalize_method(m);
-            if fetch::is_safelisted_method(normalized.as_bytes()) {
-                push(
-                    DiagnosticKind::SafelistedMethodDropped,
-                    "methods",
-                    Some(i),
-                    m,
-                );
-                return None;
-            }
-            if normalized != *m {
-                push(DiagnosticKind::MethodNormalized, "methods", Some(i), m);
-            }
-            Some(normalized)
-        });
-
-        // request headers: `authorization` may stand beside `*`, which never covers it.
-        let is_authorization =
-            |h: &String| h.eq_ignore_ascii_case(fetch::NON_WILDCARD_REQUEST_HEADER);
-        let any_header_and_authorization = config.request_headers.iter().any(|h| h == "*")
-            && config.request_headers.iter().any(is_authorization);
-        let header_values: Vec<String> = config
-            .request_headers
-            .iter()
-            .filter(|h| !(any_header_and_authorization && is_authorization(h)))
-            .cloned()
-            .collect();
-        let request_headers = names(
-            &header_values,
-            "request_headers",
-            &mut push,
-            |i, h, push| {
-                let lower = h.to_ascii_lowercase();
-                if !fetch::is_token(h.as_bytes()) {
-                    push(
-                        DiagnosticKind::InvalidHeaderName,
-                        "request_headers",
-                        Some(i),
-                        h,
-                    );
-                } else if fetch::CORS_RESPONSE_HEADERS.contains(&lower.as_str()) {
-                    push(
-                        DiagnosticKind::ResponseHeaderAsRequestHeader,
-                        "request_headers",
-                        Some(i),
-                        h,
-                    );
-                } else if fetch::is_forbidden_request_header(&lower) {
-                    push(
-                        DiagnosticKind::ForbiddenRequestHeader,
-                        "request_headers",
-                        Some(i),
-                        h,
-                    );
-                } else {
-                    return Some(lower);
-                }
-                None
-            },
-        );
-
-        // exposed headers
-        let expose = names(
-            &config.expose_headers,
-            "expose_headers",
-            &mut push,
-            |i, h, push| {
-                let lower = h.to_ascii_lowercase();
-                if !fetch::is_token(h.as_bytes()) {
-                    push(
-                        DiagnosticKind::InvalidHeaderName,
-                        "expose_headers",
-                        Some(i),
-                        h,
-                    );
-                } else if fetch::FORBIDDEN_RESPONSE_HEADERS.contains(&lower.as_str()) {
-                    push(
-                        DiagnosticKind::ForbiddenExposedHeader,
-                        "expose_headers",
-                        Some(i),
-                        h,
-                    );
-                } else {
-                    return Some(lower);
-                }
-                None
-            },
-        );
-        let expose = match expose {
-            Names::Any if config.credentials => {
-                push(
-                    DiagnosticKind::ExposeWildcardWithCredentials,
-                    "expose_headers",
-                    None,
-                    "*",
-                );
-                None
-            }
-            Names::Any => Some(Box::from(&b"*"[..])),
-            Names::List(list) if list.is_empty() => None,
-            Names::List(list) => Some(list.join(&b", "[..]).into_boxed_slice()),
-        };
-
-        // numbers
-        let max_age = match config.max_age {
-            None => None,
-            Some(age) if !(0..=MAX_AGE_LIMIT).contains(&age) => {
-                push(
-                    DiagnosticKind::MaxAgeOutOfRange,
-                    "max_age",
-                    None,
-                    &age.to_string(),
-                );
-                None
-            }
-            Some(age) => {
-                if age > MAX_AGE_CHROMIUM {
-                    push(
-                        DiagnosticKind::MaxAgeAboveBrowserCap,
-                        "max_age",
-                        None,
-                        &age.to_string(),
-                    );
-                }
-                Some(age.to_string().into_bytes().into_boxed_slice())
-            }
-        };
-        let preflight_status = match u16::try_from(config.preflight_status) {
-            Ok(s) if (200..=299).contains(&s) => s,
-            _ => {
-                push(
-                    DiagnosticKind::InvalidPreflightStatus,
-                    "preflight_status",
-                    None,
-                    &config.preflight_status.to_string(),
-                );
-                204
-            }
-        };
+        let (compiled, any_origin) = check_origins(config, &mut push);
+        let methods = check_methods(config, &mut push);
+        let (request_headers, any_header_and_authorization) =
+            check_request_headers(config, &mut push);
+        let expose = check_expose_headers(config, &mut push);
+        let max_age = check_max_age(config, &mut push);
+        let preflight_status = check_preflight_status(config, &mut push);
 
         diags.sort_by_key(|d| d.severity());
         match compiled {
@@ -307,6 +127,238 @@ impl Policy {
     /// The status of an allowed preflight.
     pub fn preflight_status(&self) -> u16 {
         self.preflight_status
+    }
+}
+
+/// The origin allowlist, parsed, compiled and judged: the matcher (unless a regex failed to
+/// compile) and whether `*` is among the entries.
+fn check_origins(
+    config: &PolicyConfig,
+    push: &mut Push<'_>,
+) -> (Result<OriginMatcher, Errors>, bool) {
+    let list = parse_origins(&config.origins, push);
+    let compiled = compile_origins(&list, push);
+    let any_origin = list.entries().iter().any(|e| e.pattern == Pattern::Any);
+    for (kind, index, text) in scope_checks(config, &list, compiled.as_ref().ok()) {
+        push(kind, "origins", Some(index), text);
+    }
+    (compiled, any_origin)
+}
+
+/// Parses the origin entries, reporting each invalid entry, each normalized one, and an empty list.
+fn parse_origins(origins: &[String], push: &mut Push<'_>) -> Allowlist {
+    let (list, errors) = Allowlist::parse_all(origins);
+    for e in errors {
+        push(
+            DiagnosticKind::InvalidOrigin(e.kind),
+            "origins",
+            Some(e.index),
+            &e.entry,
+        );
+    }
+    for n in list.notes() {
+        push(
+            DiagnosticKind::OriginNormalized(n.kind),
+            "origins",
+            Some(n.index),
+            &n.entry,
+        );
+    }
+    if origins.is_empty() {
+        push(DiagnosticKind::EmptyAllowlist, "origins", None, "");
+    }
+    list
+}
+
+/// Compiles the parsed allowlist, reporting the entries that fail to compile (regexes over the DFA
+/// size limits).
+fn compile_origins(list: &Allowlist, push: &mut Push<'_>) -> Result<OriginMatcher, Errors> {
+    let compiled = OriginMatcher::from_allowlist(list);
+    if let Err(errors) = &compiled {
+        for e in &errors.0 {
+            push(
+                DiagnosticKind::InvalidOrigin(e.kind.clone()),
+                "origins",
+                Some(e.index),
+                &e.entry,
+            );
+        }
+    }
+    compiled
+}
+
+/// The allowed methods, as normalized; safelisted methods are dropped.
+fn check_methods(config: &PolicyConfig, push: &mut Push<'_>) -> Names {
+    names(&config.methods, "methods", push, method_entry)
+}
+
+/// One `methods` value: its normalized form, or `None` when it is not a token, is forbidden or is
+/// safelisted.
+fn method_entry(i: usize, m: &str, push: &mut Push<'_>) -> Option<String> {
+    if !fetch::is_token(m.as_bytes()) {
+        push(DiagnosticKind::InvalidMethod, "methods", Some(i), m);
+        return None;
+    }
+    if fetch::is_forbidden_method(m) {
+        push(DiagnosticKind::ForbiddenMethod, "methods", Some(i), m);
+        return None;
+    }
+    let normalized = fetch::normalize_method(m);
+    if fetch::is_safelisted_method(normalized.as_bytes()) {
+        push(
+            DiagnosticKind::SafelistedMethodDropped,
+            "methods",
+            Some(i),
+            m,
+        );
+        return None;
+    }
+    if normalized != m {
+        push(DiagnosticKind::MethodNormalized, "methods", Some(i), m);
+    }
+    Some(normalized)
+}
+
+/// The allowed request headers, lowercase, and whether `authorization` stands beside `*` (which
+/// never covers it, so that it is allowed too).
+fn check_request_headers(config: &PolicyConfig, push: &mut Push<'_>) -> (Names, bool) {
+    let is_authorization = |h: &String| h.eq_ignore_ascii_case(fetch::NON_WILDCARD_REQUEST_HEADER);
+    let any_header_and_authorization = config.request_headers.iter().any(|h| h == "*")
+        && config.request_headers.iter().any(is_authorization);
+    let header_values: Vec<String> = config
+        .request_headers
+        .iter()
+        .filter(|h| !(any_header_and_authorization && is_authorization(h)))
+        .cloned()
+        .collect();
+    let request_headers = names(
+        &header_values,
+        "request_headers",
+        push,
+        request_header_entry,
+    );
+    (request_headers, any_header_and_authorization)
+}
+
+/// One `request_headers` value: its lowercase form, or `None` when it is not a token, is a CORS
+/// response header, or is forbidden.
+fn request_header_entry(i: usize, h: &str, push: &mut Push<'_>) -> Option<String> {
+    let lower = h.to_ascii_lowercase();
+    if !fetch::is_token(h.as_bytes()) {
+        push(
+            DiagnosticKind::InvalidHeaderName,
+            "request_headers",
+            Some(i),
+            h,
+        );
+    } else if fetch::CORS_RESPONSE_HEADERS.contains(&lower.as_str()) {
+        push(
+            DiagnosticKind::ResponseHeaderAsRequestHeader,
+            "request_headers",
+            Some(i),
+            h,
+        );
+    } else if fetch::is_forbidden_request_header(&lower) {
+        push(
+            DiagnosticKind::ForbiddenRequestHeader,
+            "request_headers",
+            Some(i),
+            h,
+        );
+    } else {
+        return Some(lower);
+    }
+    None
+}
+
+/// The `Access-Control-Expose-Headers` value: `*` (never with credentials), the list, or none.
+fn check_expose_headers(config: &PolicyConfig, push: &mut Push<'_>) -> Option<Box<[u8]>> {
+    match names(
+        &config.expose_headers,
+        "expose_headers",
+        push,
+        exposed_header_entry,
+    ) {
+        Names::Any if config.credentials => {
+            push(
+                DiagnosticKind::ExposeWildcardWithCredentials,
+                "expose_headers",
+                None,
+                "*",
+            );
+            None
+        }
+        Names::Any => Some(Box::from(&b"*"[..])),
+        Names::List(list) if list.is_empty() => None,
+        Names::List(list) => Some(list.join(&b", "[..]).into_boxed_slice()),
+    }
+}
+
+/// One `expose_headers` value: its lowercase form, or `None` when it is not a token or is a
+/// forbidden response header.
+fn exposed_header_entry(i: usize, h: &str, push: &mut Push<'_>) -> Option<String> {
+    let lower = h.to_ascii_lowercase();
+    if !fetch::is_token(h.as_bytes()) {
+        push(
+            DiagnosticKind::InvalidHeaderName,
+            "expose_headers",
+            Some(i),
+            h,
+        );
+    } else if fetch::FORBIDDEN_RESPONSE_HEADERS.contains(&lower.as_str()) {
+        push(
+            DiagnosticKind::ForbiddenExposedHeader,
+            "expose_headers",
+            Some(i),
+            h,
+        );
+    } else {
+        return Some(lower);
+    }
+    None
+}
+
+/// The `Access-Control-Max-Age` value: none, or the number when it is within
+/// [`MAX_AGE_LIMIT`] (with a warning above [`MAX_AGE_CHROMIUM`]).
+fn check_max_age(config: &PolicyConfig, push: &mut Push<'_>) -> Option<Box<[u8]>> {
+    match config.max_age {
+        None => None,
+        Some(age) if !(0..=MAX_AGE_LIMIT).contains(&age) => {
+            push(
+                DiagnosticKind::MaxAgeOutOfRange,
+                "max_age",
+                None,
+                &age.to_string(),
+            );
+            None
+        }
+        Some(age) => {
+            if age > MAX_AGE_CHROMIUM {
+                push(
+                    DiagnosticKind::MaxAgeAboveBrowserCap,
+                    "max_age",
+                    None,
+                    &age.to_string(),
+                );
+            }
+            Some(age.to_string().into_bytes().into_boxed_slice())
+        }
+    }
+}
+
+/// The status of an allowed preflight: a 2xx, else an error (and 204 in its place).
+fn check_preflight_status(config: &PolicyConfig, push: &mut Push<'_>) -> u16 {
+    match u16::try_from(config.preflight_status) {
+        Ok(s) if (200..=299).contains(&s) => s,
+        _ => {
+            push(
+                DiagnosticKind::InvalidPreflightStatus,
+                "preflight_status",
+                None,
+                &config.preflight_status.to_string(),
+            );
+            204
+        }
     }
 }
 
@@ -413,6 +465,7 @@ fn scope_checks<'a>(
     out
 }
 
+/// Reports one diagnostic: its kind, the config key, the index of the value in a list, the value.
 type Push<'a> = dyn FnMut(DiagnosticKind, &'static str, Option<usize>, &str) + 'a;
 
 /// Reads a list that may be `["*"]`: each value goes through `check`, which returns the stored form;
@@ -421,7 +474,7 @@ fn names<'a>(
     values: &[String],
     key: &'static str,
     push: &mut Push<'a>,
-    check: impl Fn(usize, &String, &mut Push<'a>) -> Option<String>,
+    check: impl Fn(usize, &str, &mut Push<'a>) -> Option<String>,
 ) -> Names {
     if values.iter().any(|v| v == "*") {
         if values.len() > 1 {

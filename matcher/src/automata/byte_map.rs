@@ -1,0 +1,588 @@
+//! [`ByteMap`]: the immutable hash table behind the exact, any-port and wildcard structures, with its
+//! hash ([`KeyHasher`]) and key comparison ([`eq_bytes`]).
+//!
+//! It is this crate's own open-addressing table rather than `HashMap`, because the keys are short and
+//! a wildcard hit looks up two of them (the whole origin in the exact map, then the base): a seeded
+//! multiply-fold hash that takes two words per multiplication, a comparison a word at a time instead
+//! of a `memcmp` call, the high hash bits stored beside each index so a probe rarely touches a key, a
+//! load of at most 1/4 so a miss usually stops at its first cell, and a length set
+//! ([`super::length_set`]) that answers most misses without hashing. The probe count is bounded by
+//! the longest displacement measured at build time; lookups never insert, so a request can neither
+//! grow a chain nor walk further than that. Under callgrind this took a wildcard hit from about 600
+//! to about 400 instructions and left an exact hit where it was (about the cost of a bare `ahash` set
+//! lookup of the same bytes).
+
+use std::collections::HashMap;
+
+use super::length_set::LengthSet;
+use crate::words::{half, word};
+
+/// The map a [`ByteMap`] is built from.
+pub(super) type Map<V> = HashMap<Box<[u8]>, V, ahash::RandomState>;
+
+/// Byte-string equality a word at a time (the keys are short: a call to `memcmp` costs more).
+#[inline(always)]
+pub(super) fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n >= 8 {
+        let mut at = 0;
+        while at + 8 < n {
+            if word(a, at) != word(b, at) {
+                return false;
+            }
+            at += 8;
+        }
+        word(a, n - 8) == word(b, n - 8)
+    } else if n >= 4 {
+        half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4)
+    } else {
+        a == b
+    }
+}
+
+/// The high and low halves of a 128-bit product, folded.
+#[inline(always)]
+fn fold(a: u64, b: u64) -> u64 {
+    let full = u128::from(a) * u128::from(b);
+    (full as u64) ^ ((full >> 64) as u64)
+}
+
+/// A seeded multiply-fold hash of short byte strings, a word at a time.
+#[derive(Clone, Debug)]
+pub(super) struct KeyHasher([u64; 4]);
+
+impl KeyHasher {
+    /// Seeds from the process's random source (through `ahash`), so that which keys share a probe
+    /// sequence differs between processes.
+    fn random() -> KeyHasher {
+        let state = ahash::RandomState::new();
+        KeyHasher([0u64, 1, 2, 3].map(|i| state.hash_one(i) | 1))
+    }
+
+    /// Two words per multiplication (as wyhash does): the words are XORed with a seed and the
+    /// running state, multiplied into 128 bits and folded.
+    #[inline(always)]
+    fn hash(&self, b: &[u8]) -> u64 {
+        let [s0, s1, s2, s3] = self.0;
+        let n = b.len();
+        let mut h = s0 ^ n as u64;
+        if n > 16 {
+            let mut at = 0;
+            while at + 16 < n {
+                h = fold(word(b, at) ^ s1, word(b, at + 8) ^ h);
+                at += 16;
+            }
+            h = fold(word(b, n - 16) ^ s2, word(b, n - 8) ^ h);
+        } else if n >= 8 {
+            h = fold(word(b, 0) ^ s2, word(b, n - 8) ^ h);
+        } else if n >= 4 {
+            h = fold(half(b, 0) ^ s2, half(b, n - 4) ^ h);
+        } else if n > 0 {
+            let x = u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16;
+            h = fold(x ^ s2, h);
+        }
+        fold(h ^ s3, s1)
+    }
+}
+
+/// One key of a [`ByteMap`].
+#[derive(Clone, Debug)]
+struct Slot<V> {
+    key: Box<[u8]>,
+    value: V,
+}
+
+/// An immutable hash map from byte strings to values, built once from a `HashMap`: open addressing
+/// with linear probing at a load of at most 1/4, a seeded [`KeyHasher`], and a [`LengthSet`] of the
+/// key lengths that answers most misses before any hashing. Each table cell holds the high 32 bits of
+/// its key's hash beside the key's index, so a probe compares key bytes only when 32 more bits of hash
+/// agree. A lookup probes at most as many cells as the key placed farthest from its home cell
+/// (measured when the map is built), so no request can make a lookup walk a long cluster.
+#[derive(Clone, Debug)]
+pub(super) struct ByteMap<V> {
+    hasher: KeyHasher,
+    /// 0 for an empty cell, else the hash's high 32 bits above 1 + the index in `slots`.
+    table: Box<[u64]>,
+    slots: Vec<Slot<V>>,
+    /// The most cells a lookup probes.
+    max_probe: usize,
+    /// The lengths of the keys.
+    pub(super) lengths: LengthSet,
+}
+
+impl<V> ByteMap<V> {
+    /// Builds the table of `map`, hashed with a fresh [`KeyHasher::random`].
+    pub(super) fn new(map: Map<V>) -> ByteMap<V> {
+        ByteMap::with_hasher(map, KeyHasher::random())
+    }
+
+    /// Builds the table of `map`, hashed with `hasher`.
+    fn with_hasher(map: Map<V>, hasher: KeyHasher) -> ByteMap<V> {
+        let mut lengths = LengthSet::default();
+        let slots: Vec<Slot<V>> = map
+            .into_iter()
+            .map(|(key, value)| {
+                lengths.insert(key.len());
+                Slot { key, value }
+            })
+            .collect();
+        let size = (slots.len() * 4).next_power_of_two().max(8);
+        let mask = size - 1;
+        let mut table = vec![0u64; size].into_boxed_slice();
+        let mut max_probe = 1;
+        for (index, slot) in slots.iter().enumerate() {
+            let hash = hasher.hash(&slot.key);
+            let mut at = hash as usize & mask;
+            let mut probes = 1;
+            while table[at] != 0 {
+                at = (at + 1) & mask;
+                probes += 1;
+            }
+            // Allowlists are bounded far below u32::MAX entries by memory.
+            let index = u32::try_from(index + 1).unwrap_or(u32::MAX);
+            table[at] = hash & !0xffff_ffff | u64::from(index);
+            max_probe = max_probe.max(probes);
+        }
+        ByteMap {
+            hasher,
+            table,
+            slots,
+            max_probe,
+            lengths,
+        }
+    }
+
+    /// The value of `key`.
+    #[inline(always)]
+    pub(super) fn get(&self, key: &[u8]) -> Option<&V> {
+        if !self.lengths.may_contain(key.len()) {
+            return None;
+        }
+        self.get_unfiltered(key)
+    }
+
+    /// The value of `key`, without looking at the length set first.
+    #[inline(always)]
+    fn get_unfiltered(&self, key: &[u8]) -> Option<&V> {
+        let hash = self.hasher.hash(key);
+        let tag = hash & !0xffff_ffff;
+        let mask = self.table.len() - 1;
+        let mut at = hash as usize & mask;
+        for _ in 0..self.max_probe {
+            let cell = self.table[at];
+            if cell == 0 {
+                return None;
+            }
+            if cell & !0xffff_ffff == tag {
+                let slot = self.slots.get((cell as u32 as usize).wrapping_sub(1))?;
+                if eq_bytes(&slot.key, key) {
+                    return Some(&slot.value);
+                }
+            }
+            at = (at + 1) & mask;
+        }
+        None
+    }
+
+    /// [`ByteMap::get_unfiltered`], not inlined: for a probe inside a loop, where the inlined table
+    /// fields would stay live in registers (and spill) across the whole loop.
+    #[inline(never)]
+    pub(super) fn get_outlined(&self, key: &[u8]) -> Option<&V> {
+        self.get_unfiltered(key)
+    }
+
+    #[inline]
+    pub(super) fn contains_key(&self, key: &[u8]) -> bool {
+        self.get(key).is_some()
+    }
+
+    pub(super) fn values(&self) -> impl Iterator<Item = &V> {
+        self.slots.iter().map(|s| &s.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fixed seeds, so that a test sees the same table in every run.
+    const SEEDED: KeyHasher = KeyHasher([
+        0x9e37_79b9_7f4a_7c15,
+        0xbf58_476d_1ce4_e5b9,
+        0x94d0_49bb_1331_11eb,
+        0x2545_f491_4f6c_dd1d,
+    ]);
+
+    /// A multiplier of zero: every key hashes to 0, so all keys share one home cell and one tag and
+    /// every probe has to compare key bytes. [`KeyHasher::random`] never picks it (its seeds are odd).
+    const COLLIDING: KeyHasher = KeyHasher([1, 0, 3, 5]);
+
+    /// The map from each key to its position in `keys`.
+    fn map_of<K: AsRef<[u8]>>(keys: &[K], hasher: KeyHasher) -> ByteMap<usize> {
+        let map: Map<usize> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (Box::from(k.as_ref()), i))
+            .collect();
+        assert_eq!(map.len(), keys.len(), "duplicate keys in a test");
+        ByteMap::with_hasher(map, hasher)
+    }
+
+    /// How many cells a lookup of `key` probes to reach it: 1 + its distance from its home cell.
+    fn probes_to(m: &ByteMap<usize>, key: &[u8]) -> Option<usize> {
+        let mask = m.table.len() - 1;
+        let home = m.hasher.hash(key) as usize & mask;
+        (0..m.table.len())
+            .find(|&d| {
+                let cell = m.table[(home + d) & mask];
+                cell != 0 && *m.slots[cell as u32 as usize - 1].key == *key
+            })
+            .map(|d| d + 1)
+    }
+
+    /// Asserts that every key of `keys` maps to its position, through every lookup.
+    fn assert_finds_all<K: AsRef<[u8]>>(m: &ByteMap<usize>, keys: &[K]) {
+        for (i, k) in keys.iter().enumerate() {
+            let k = k.as_ref();
+            assert_eq!(m.get(k), Some(&i), "{:?}", String::from_utf8_lossy(k));
+            assert_eq!(m.get_unfiltered(k), Some(&i));
+            assert_eq!(m.get_outlined(k), Some(&i));
+            assert!(m.contains_key(k));
+        }
+    }
+
+    /// Asserts that no key of `misses` is found, with or without the length set.
+    fn assert_misses<K: AsRef<[u8]>>(m: &ByteMap<usize>, misses: &[K]) {
+        for k in misses {
+            let k = k.as_ref();
+            assert_eq!(m.get(k), None, "{:?}", String::from_utf8_lossy(k));
+            assert_eq!(m.get_unfiltered(k), None);
+            assert_eq!(m.get_outlined(k), None);
+            assert!(!m.contains_key(k));
+        }
+    }
+
+    #[test]
+    fn empty_map_finds_nothing() {
+        let m = map_of::<&[u8]>(&[], SEEDED);
+        assert_eq!(m.table.len(), 8);
+        assert!(m.table.iter().all(|&c| c == 0));
+        assert_eq!(m.max_probe, 1);
+        assert_eq!(m.values().count(), 0);
+        assert_misses(&m, &["", "n", "null", "https://example.com"]);
+        let m: ByteMap<usize> = ByteMap::new(Map::default());
+        assert_misses(&m, &["", "https://example.com"]);
+    }
+
+    #[test]
+    fn one_key() {
+        let m = map_of(&["https://example.com"], SEEDED);
+        assert_eq!(m.table.len(), 8);
+        assert_eq!(m.table.iter().filter(|&&c| c != 0).count(), 1);
+        assert_eq!(m.max_probe, 1);
+        assert_finds_all(&m, &["https://example.com"]);
+        assert_misses(
+            &m,
+            &[
+                "",
+                "https://example.co",
+                "https://example.con",
+                "https://example.comm",
+                "https://example.com/",
+                "http://example.com",
+                "https://Example.com",
+                "https://example.com:443",
+            ],
+        );
+        assert_eq!(m.values().copied().collect::<Vec<_>>(), [0]);
+    }
+
+    #[test]
+    fn many_keys() {
+        let keys: Vec<String> = (0..1000)
+            .map(|i| format!("https://host{i}.example.com"))
+            .collect();
+        for m in [map_of(&keys, SEEDED), map_of(&keys, KeyHasher::random())] {
+            assert_eq!(m.table.len(), 4096);
+            assert_finds_all(&m, &keys);
+            // Same lengths as the keys, so each miss goes past the length set to the table.
+            let misses: Vec<String> = (0..1000)
+                .map(|i| format!("https://host{i}.example.org"))
+                .collect();
+            assert_misses(&m, &misses);
+            let mut values: Vec<usize> = m.values().copied().collect();
+            values.sort_unstable();
+            assert_eq!(values, (0..1000).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn keys_colliding_on_cell_and_tag() {
+        let keys = [
+            "https://a.example",
+            "https://b.example",
+            "https://c.example",
+            "https://d.example",
+            "https://e.example",
+            "https://f.example",
+        ];
+        let m = map_of(&keys, COLLIDING);
+        assert_eq!(m.table.len(), 32);
+        // All home at cell 0 with tag 0: placed one after another, the last six probes from home.
+        assert!(m.table[..6].iter().all(|&c| c != 0 && c >> 32 == 0));
+        assert!(m.table[6..].iter().all(|&c| c == 0));
+        assert_eq!(m.max_probe, 6);
+        assert_finds_all(&m, &keys);
+        let mut probes: Vec<usize> = keys
+            .iter()
+            .map(|k| probes_to(&m, k.as_bytes()).unwrap())
+            .collect();
+        probes.sort_unstable();
+        assert_eq!(probes, [1, 2, 3, 4, 5, 6]);
+        assert_misses(
+            &m,
+            &["https://g.example", "https://A.example", "https://a.exampl"],
+        );
+    }
+
+    #[test]
+    fn keys_sharing_a_home_cell_with_different_tags() {
+        // Four keys whose hashes agree in the home cell of a 16-cell table (the size for four keys).
+        let mut by_cell: Vec<Vec<String>> = vec![Vec::new(); 16];
+        let keys = (0..)
+            .find_map(|i| {
+                let key = format!("https://k{i}.example");
+                let cell = &mut by_cell[SEEDED.hash(key.as_bytes()) as usize & 15];
+                cell.push(key);
+                (cell.len() == 4).then(|| cell.clone())
+            })
+            .unwrap();
+        let m = map_of(&keys, SEEDED);
+        assert_eq!(m.table.len(), 16);
+        let tags: Vec<u64> = keys
+            .iter()
+            .map(|k| SEEDED.hash(k.as_bytes()) >> 32)
+            .collect();
+        assert!(tags.iter().enumerate().all(|(i, t)| !tags[..i].contains(t)));
+        assert_eq!(m.max_probe, 4);
+        assert_finds_all(&m, &keys);
+        let mut probes: Vec<usize> = keys
+            .iter()
+            .map(|k| probes_to(&m, k.as_bytes()).unwrap())
+            .collect();
+        probes.sort_unstable();
+        assert_eq!(probes, [1, 2, 3, 4]);
+        assert_misses(&m, &["https://k.example", "https://kk.example"]);
+    }
+
+    #[test]
+    fn max_probe_is_the_farthest_placement() {
+        let keys: Vec<String> = (0..300).map(|i| format!("http://h{i}:{i}")).collect();
+        let m = map_of(&keys, SEEDED);
+        let farthest = keys
+            .iter()
+            .map(|k| probes_to(&m, k.as_bytes()).unwrap())
+            .max()
+            .unwrap();
+        assert_eq!(m.max_probe, farthest);
+        assert!(m.max_probe < 16, "{}", m.max_probe);
+    }
+
+    #[test]
+    fn lookups_never_probe_past_the_bound() {
+        let keys = ["1", "2", "3", "4", "5"];
+        let mut m = map_of(&keys, COLLIDING);
+        assert_eq!(m.max_probe, 5);
+        // With the bound lowered, the keys placed beyond it are out of reach: the lookup stops there.
+        m.max_probe = 3;
+        for k in keys {
+            let reachable = probes_to(&m, k.as_bytes()).unwrap() <= 3;
+            assert_eq!(m.get(k.as_bytes()).is_some(), reachable, "{k}");
+        }
+        let found = keys
+            .iter()
+            .filter(|k| m.get(k.as_bytes()).is_some())
+            .count();
+        assert_eq!(found, 3);
+    }
+
+    #[test]
+    fn miss_on_a_full_table_terminates() {
+        // Built by hand: `ByteMap::with_hasher` never fills more than a quarter of the cells. Eight
+        // keys of one length in eight cells, all of them home at cell 0 with tag 0, so that no cell is
+        // empty and every probe compares key bytes.
+        let keys: Vec<String> = (0..8).map(|i| format!("https://{i}.example")).collect();
+        let mut lengths = LengthSet::default();
+        lengths.insert(keys[0].len());
+        let full = |max_probe| ByteMap {
+            hasher: COLLIDING,
+            table: (1..=8u64).collect(),
+            slots: keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| Slot {
+                    key: k.as_bytes().into(),
+                    value: i,
+                })
+                .collect(),
+            max_probe,
+            lengths: lengths.clone(),
+        };
+        for max_probe in [8, 9, 1000] {
+            let m = full(max_probe);
+            assert_finds_all(&m, &keys);
+            assert_misses(&m, &["https://8.example", "https://a.example"]);
+        }
+    }
+
+    #[test]
+    fn load_is_at_most_a_quarter() {
+        for (n, size) in [
+            (0, 8),
+            (1, 8),
+            (2, 8),
+            (3, 16),
+            (4, 16),
+            (5, 32),
+            (8, 32),
+            (100, 512),
+            (256, 1024),
+            (257, 2048),
+        ] {
+            let keys: Vec<String> = (0..n).map(|i| format!("https://{i}.example")).collect();
+            let m = map_of(&keys, SEEDED);
+            assert_eq!(m.table.len(), size, "{n} keys");
+            assert_eq!(m.table.iter().filter(|&&c| c != 0).count(), n);
+            assert_finds_all(&m, &keys);
+        }
+        // At the limit: 256 keys in 1024 cells.
+        let keys: Vec<String> = (0..256).map(|i| format!("https://{i}.example")).collect();
+        let m = map_of(&keys, SEEDED);
+        assert_eq!(m.table.len(), keys.len() * 4);
+        let misses: Vec<String> = (256..512).map(|i| format!("https://{i}.example")).collect();
+        assert_misses(&m, &misses);
+    }
+
+    #[test]
+    fn adversarial_keys() {
+        let mut keys: Vec<Vec<u8>> = vec![Vec::new()];
+        let mut misses: Vec<Vec<u8>> = Vec::new();
+        // One shared prefix, differing only in the last byte, at every length the hash treats apart.
+        for len in 1..=40 {
+            let mut key = vec![b'a'; len];
+            for last in [b'b', b'c'] {
+                key[len - 1] = last;
+                keys.push(key.clone());
+            }
+            key[len - 1] = b'd';
+            misses.push(key.clone());
+            // ... and only in the first byte.
+            key[len - 1] = b'b';
+            key[0] = b'e';
+            if len > 1 {
+                keys.push(key.clone());
+            }
+            key[0] = b'f';
+            misses.push(key);
+        }
+        // Only ASCII case differs.
+        for k in [
+            "https://example.com",
+            "https://Example.com",
+            "HTTPS://EXAMPLE.COM",
+        ] {
+            keys.push(k.into());
+        }
+        for k in [
+            "https://EXAMPLE.com",
+            "https://example.Com",
+            "Https://example.com",
+        ] {
+            misses.push(k.into());
+        }
+        // The longest origins, and lengths from 255 up, which share one bit of the length set.
+        let max = crate::origin::MAX_ORIGIN_LEN;
+        for len in [255, 256, max] {
+            keys.push(vec![b'x'; len]);
+            let mut y = vec![b'x'; len];
+            y[len - 1] = b'y';
+            keys.push(y);
+        }
+        for len in [254, 257, 300, max - 1, max + 1] {
+            misses.push(vec![b'x'; len]);
+        }
+        let mut z = vec![b'x'; max];
+        z[max / 2] = b'z';
+        misses.push(z);
+        for hasher in [SEEDED, COLLIDING, KeyHasher::random()] {
+            let m = map_of(&keys, hasher);
+            assert_finds_all(&m, &keys);
+            assert_misses(&m, &misses);
+        }
+    }
+
+    #[test]
+    fn the_empty_key() {
+        let m = map_of(&["", "a"], SEEDED);
+        assert_finds_all(&m, &["", "a"]);
+        let m = map_of(&["a", "ab"], SEEDED);
+        assert_misses(&m, &[""]);
+        let m = map_of(&["", "b", "c"], COLLIDING);
+        assert_finds_all(&m, &["", "b", "c"]);
+        assert_misses(&m, &["a"]);
+    }
+
+    #[test]
+    fn eq_bytes_compares_every_byte() {
+        for n in 0..=40usize {
+            let a: Vec<u8> = (0..n as u8).map(|i| b'0' + i).collect();
+            assert!(eq_bytes(&a, &a.clone()), "{n}");
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 0x20;
+                assert!(!eq_bytes(&a, &b), "{n} {i}");
+                assert!(!eq_bytes(&b, &a), "{n} {i}");
+            }
+            if n > 0 {
+                assert!(!eq_bytes(&a, &a[..n - 1]), "{n}");
+                assert!(!eq_bytes(&a[1..], &a), "{n}");
+            }
+        }
+    }
+
+    #[test]
+    fn hash_depends_on_every_byte_and_the_length() {
+        for n in 0..=48usize {
+            let key: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            let h = SEEDED.hash(&key);
+            assert_eq!(h, SEEDED.hash(&key.clone()));
+            for i in 0..n {
+                let mut other = key.clone();
+                other[i] ^= 1;
+                assert_ne!(SEEDED.hash(&other), h, "{n} {i}");
+            }
+            let mut longer = key.clone();
+            longer.push(0);
+            assert_ne!(SEEDED.hash(&longer), h, "{n}");
+        }
+        assert_ne!(SEEDED.hash(b"\0"), SEEDED.hash(b"\0\0"));
+        assert_ne!(SEEDED.hash(b""), SEEDED.hash(b"\0"));
+    }
+
+    #[test]
+    fn seeds_decide_the_hash() {
+        let other = KeyHasher([1, 3, 5, 7]);
+        assert_ne!(
+            SEEDED.hash(b"https://example.com"),
+            other.hash(b"https://example.com")
+        );
+        assert_eq!(COLLIDING.hash(b""), 0);
+        assert_eq!(COLLIDING.hash(b"https://example.com"), 0);
+        // Random seeds are odd: never the colliding multiplier of zero.
+        let KeyHasher(seeds) = KeyHasher::random();
+        assert!(seeds.iter().all(|s| s & 1 == 1), "{seeds:x?}");
+    }
+}

@@ -1,0 +1,361 @@
+//! [`Regexes`]: every `regex:` entry in one multi-pattern dense DFA (`regex-automata`), and
+//! [`regex_builder`], the one configuration of every regex DFA the crate builds.
+//!
+//! The DFA is built with an anchored start, `MatchKind::All` and Unicode off, under explicit size
+//! limits ([`REGEX_DFA_SIZE_LIMIT`], [`REGEX_DETERMINIZE_LIMIT`]). It is walked over the whole origin
+//! from its anchored start state and then fed the end-of-input transition; a match state there means a
+//! pattern matched the **whole** origin. A leftmost-first search would stop at the first match and
+//! could report a match of a prefix only, which is how "unanchored regex" bypasses happen. With
+//! `MatchKind::All`, that final match state lists every pattern that matched, so `find` can report the
+//! first entry in config order.
+//!
+//! One DFA for all entries keeps a lookup one transition per byte however many regexes there are. When
+//! the combined DFA exceeds its limit, the entries to blame are found by building them alone, within a
+//! budget of about one more full compile ([`Regexes::blame`]).
+
+use regex_automata::dfa::{dense, Automaton, StartKind};
+use regex_automata::nfa::thompson;
+use regex_automata::util::primitives::StateID;
+use regex_automata::util::start;
+use regex_automata::{Anchored, MatchKind};
+
+use super::RuleId;
+use crate::pattern::{self, Error, ErrorKind, Errors};
+
+/// The size limit, in bytes, of the DFA compiled from all regex entries together.
+pub const REGEX_DFA_SIZE_LIMIT: usize = 16 << 20;
+/// The size limit, in bytes, of the working memory used while determinizing the regex DFA.
+pub const REGEX_DETERMINIZE_LIMIT: usize = 64 << 20;
+
+/// The builder of every regex DFA: anchored, all matches (so a match state at the end of the input
+/// lists every pattern that matched the whole of it), the regex syntax of [`pattern`], the NFA and
+/// determinization limits, and a DFA limit of `limit` bytes. `reverse` builds the DFA of the reversed
+/// language (for [`crate::scope::language`]).
+pub(crate) fn regex_builder(limit: usize, reverse: bool) -> dense::Builder {
+    let mut b = dense::Builder::new();
+    b.configure(
+        dense::Config::new()
+            .match_kind(MatchKind::All)
+            .start_kind(StartKind::Anchored)
+            .dfa_size_limit(Some(limit))
+            .determinize_size_limit(Some(REGEX_DETERMINIZE_LIMIT)),
+    )
+    .syntax(pattern::regex_syntax_config())
+    .thompson(
+        thompson::Config::new()
+            .reverse(reverse)
+            .nfa_size_limit(Some(REGEX_DETERMINIZE_LIMIT)),
+    );
+    b
+}
+
+/// Whether a DFA build failed because its NFA exceeded a size limit.
+fn is_nfa_size_error(e: &dense::BuildError) -> bool {
+    use std::error::Error as _;
+    e.source()
+        .and_then(|s| s.downcast_ref::<thompson::BuildError>())
+        .is_some_and(|n| n.size_limit().is_some())
+}
+
+/// An error and its sources, on one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+/// All regex entries, compiled into one anchored multi-pattern dense DFA.
+#[derive(Clone, Debug)]
+pub(super) struct Regexes {
+    dfa: dense::DFA<Vec<u32>>,
+    start: StateID,
+    /// Rule id of each DFA pattern.
+    ids: Vec<RuleId>,
+}
+
+impl Regexes {
+    fn builder(limit: usize) -> dense::Builder {
+        regex_builder(limit, false)
+    }
+
+    /// Compiles the entries `(config index, source, rule id)`, or reports which of them are at fault.
+    pub(super) fn build(regexes: &[(usize, &str, RuleId)]) -> Result<Regexes, Errors> {
+        let sources: Vec<&str> = regexes.iter().map(|r| r.1).collect();
+        let dfa = match Self::builder(REGEX_DFA_SIZE_LIMIT).build_many(&sources) {
+            Ok(dfa) => dfa,
+            Err(e) => return Err(Self::blame(regexes, &e)),
+        };
+        let start = dfa
+            .start_state(&start::Config::new().anchored(Anchored::Yes))
+            .map_err(|_| Self::unsupported(regexes, "no anchored start state"))?;
+        Ok(Regexes {
+            dfa,
+            start,
+            ids: regexes.iter().map(|r| r.2).collect(),
+        })
+    }
+
+    /// The smallest rule id held.
+    pub(super) fn first(&self) -> Option<RuleId> {
+        self.ids.iter().min().copied()
+    }
+
+    fn error(r: &(usize, &str, RuleId), kind: ErrorKind) -> Error {
+        Error {
+            index: r.0,
+            entry: format!("{}{}", pattern::REGEX_PREFIX, r.1).into(),
+            kind,
+        }
+    }
+
+    fn unsupported(regexes: &[(usize, &str, RuleId)], why: &str) -> Errors {
+        Errors(
+            regexes
+                .iter()
+                .map(|r| Self::error(r, ErrorKind::RegexUnsupported(why.into())))
+                .collect(),
+        )
+    }
+
+    /// The combined DFA failed to build. A failure that is not about size (a feature DFAs do not
+    /// support) is reported on every entry, which cannot happen for entries the pattern layer
+    /// accepted. A size failure is blamed by building the entries alone, smallest NFA first, while
+    /// their sizes add up to less than [`REGEX_DFA_SIZE_LIMIT`], so that blaming costs about one more
+    /// full compile however many entries there are:
+    ///
+    /// * an entry whose DFA exceeds the limit on its own is `regex-too-large`; when there are such
+    ///   entries, they alone are reported;
+    /// * otherwise every entry contributes: each is `regex-set-too-large`, with its own DFA size
+    ///   where it was measured within the budget.
+    ///
+    /// An entry too large alone that comes after the budget is spent is reported with the set; the
+    /// entries are tried smallest NFA first, so the budget goes to the entries most likely to fit.
+    fn blame(regexes: &[(usize, &str, RuleId)], combined: &dense::BuildError) -> Errors {
+        if !combined.is_size_limit_exceeded() && !is_nfa_size_error(combined) {
+            return Self::unsupported(regexes, &error_chain(combined));
+        }
+        if regexes.len() == 1 {
+            return Errors(vec![Self::error(
+                &regexes[0],
+                ErrorKind::RegexTooLarge(REGEX_DFA_SIZE_LIMIT),
+            )]);
+        }
+        let mut order: Vec<(usize, usize)> = regexes
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let nfa = thompson::NFA::compiler()
+                    .syntax(pattern::regex_syntax_config())
+                    .configure(
+                        thompson::Config::new().nfa_size_limit(Some(REGEX_DETERMINIZE_LIMIT)),
+                    )
+                    .build(r.1)
+                    .map_or(usize::MAX, |n| n.memory_usage());
+                (nfa, i)
+            })
+            .collect();
+        order.sort_unstable();
+        // Each entry alone gets the full limit while the sizes measured so far stay under it: at
+        // most about two limits' worth of determinization in all, however many entries there are.
+        let mut spent = 0usize;
+        let mut alone: Vec<Option<usize>> = vec![None; regexes.len()];
+        let mut too_large = Vec::new();
+        for &(_, i) in &order {
+            if spent >= REGEX_DFA_SIZE_LIMIT {
+                break;
+            }
+            match Self::builder(REGEX_DFA_SIZE_LIMIT).build(regexes[i].1) {
+                Ok(dfa) => {
+                    let size = dfa.memory_usage();
+                    alone[i] = Some(size);
+                    spent += size;
+                }
+                Err(_) => {
+                    too_large.push(i);
+                    spent += REGEX_DFA_SIZE_LIMIT;
+                }
+            }
+        }
+        let errors = if too_large.is_empty() {
+            regexes
+                .iter()
+                .zip(&alone)
+                .map(|(r, &size)| {
+                    Self::error(
+                        r,
+                        ErrorKind::RegexSetTooLarge {
+                            limit: REGEX_DFA_SIZE_LIMIT,
+                            alone: size,
+                            entries: regexes.len(),
+                        },
+                    )
+                })
+                .collect()
+        } else {
+            too_large.sort_unstable();
+            too_large
+                .iter()
+                .map(|&i| Self::error(&regexes[i], ErrorKind::RegexTooLarge(REGEX_DFA_SIZE_LIMIT)))
+                .collect()
+        };
+        Errors(errors)
+    }
+
+    /// The combined DFA and the rule of each of its patterns.
+    pub(super) fn parts(&self) -> (dense::DFA<&[u32]>, &[RuleId]) {
+        (self.dfa.as_ref(), &self.ids)
+    }
+
+    /// The smallest rule id among the regexes that match the whole of `origin`.
+    #[inline]
+    pub(super) fn find(&self, origin: &[u8]) -> Option<RuleId> {
+        let mut state = self.start;
+        for &b in origin {
+            state = self.dfa.next_state(state, b);
+            if self.dfa.is_dead_state(state) {
+                return None;
+            }
+        }
+        state = self.dfa.next_eoi_state(state);
+        if !self.dfa.is_match_state(state) {
+            return None;
+        }
+        (0..self.dfa.match_len(state))
+            .map(|i| self.ids[self.dfa.match_pattern(state, i).as_usize()])
+            .min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The regexes `(source, rule id)`, entry `i` at config index `i`.
+    fn build(entries: &[(&str, usize)]) -> Result<Regexes, Errors> {
+        let entries: Vec<(usize, &str, RuleId)> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, &(source, id))| (i, source, RuleId::new(id)))
+            .collect();
+        Regexes::build(&entries)
+    }
+
+    fn find(r: &Regexes, origin: &str) -> Option<usize> {
+        r.find(origin.as_bytes()).map(RuleId::index)
+    }
+
+    #[test]
+    fn only_a_match_of_the_whole_origin_counts() {
+        // No `^` or `$`: the DFA is anchored at the start and read to the end of the input anyway.
+        let r = build(&[("https://a\\.example\\.com", 0)]).unwrap();
+        assert_eq!(find(&r, "https://a.example.com"), Some(0));
+        assert_eq!(find(&r, "https://a.example.com.evil.com"), None);
+        assert_eq!(find(&r, "https://a.example.co"), None);
+        assert_eq!(find(&r, "xhttps://a.example.com"), None);
+        assert_eq!(find(&r, ""), None);
+    }
+
+    #[test]
+    fn the_smallest_rule_among_all_that_match() {
+        let r = build(&[
+            ("^https://[a-z]+\\.example\\.com$", 5),
+            ("^https://a\\.example\\.com$", 1),
+            ("^https://.*$", 3),
+        ])
+        .unwrap();
+        assert_eq!(r.first(), Some(RuleId::new(1)));
+        assert_eq!(find(&r, "https://a.example.com"), Some(1));
+        assert_eq!(find(&r, "https://b.example.com"), Some(3));
+        assert_eq!(find(&r, "https://anything"), Some(3));
+        assert_eq!(find(&r, "http://a.example.com"), None);
+        let (dfa, ids) = r.parts();
+        assert_eq!(dfa.pattern_len(), 3);
+        assert_eq!(ids, [RuleId::new(5), RuleId::new(1), RuleId::new(3)]);
+    }
+
+    #[test]
+    fn the_syntax_is_bytes_without_unicode() {
+        let r = build(&[("^https://\\w+\\.example$", 0)]).unwrap();
+        assert_eq!(find(&r, "https://a_1.example"), Some(0));
+        // `\w` is ASCII only.
+        assert_eq!(find(&r, "https://\u{e9}.example"), None);
+    }
+
+    #[test]
+    fn an_unsupported_feature_is_reported_on_every_entry() {
+        let errors = build(&[("^https://a\\.example$", 0), ("(?u:\\b)", 1)]).unwrap_err();
+        assert_eq!(errors.0.len(), 2);
+        for (i, e) in errors.0.iter().enumerate() {
+            assert_eq!(e.index, i);
+            assert_eq!(e.kind.name(), "regex-unsupported");
+        }
+        assert_eq!(&*errors.0[0].entry, "regex:^https://a\\.example$");
+        assert_eq!(&*errors.0[1].entry, "regex:(?u:\\b)");
+    }
+
+    #[test]
+    fn one_entry_too_large_is_blamed_alone() {
+        let errors = build(&[("^https://[a-z]*a[a-z]{24}\\.example\\.com$", 0)]).unwrap_err();
+        assert_eq!(errors.0.len(), 1);
+        assert_eq!(errors.0[0].index, 0);
+        assert!(
+            matches!(errors.0[0].kind, ErrorKind::RegexTooLarge(n) if n == REGEX_DFA_SIZE_LIMIT),
+            "{:?}",
+            errors.0[0].kind
+        );
+    }
+
+    #[test]
+    fn the_builder_reverses_on_request() {
+        let whole = |dfa: &dense::DFA<Vec<u32>>, input: &[u8]| {
+            let mut state = dfa
+                .start_state(&start::Config::new().anchored(Anchored::Yes))
+                .unwrap();
+            for &b in input {
+                state = dfa.next_state(state, b);
+            }
+            dfa.is_match_state(dfa.next_eoi_state(state))
+        };
+        let forward = regex_builder(REGEX_DFA_SIZE_LIMIT, false)
+            .build("abc")
+            .unwrap();
+        assert!(whole(&forward, b"abc"));
+        assert!(!whole(&forward, b"cba"));
+        let reverse = regex_builder(REGEX_DFA_SIZE_LIMIT, true)
+            .build("abc")
+            .unwrap();
+        assert!(whole(&reverse, b"cba"));
+        assert!(!whole(&reverse, b"abc"));
+        // The DFA limit is the one given.
+        let e = regex_builder(1 << 10, false)
+            .build("[a-z]*a[a-z]{12}")
+            .unwrap_err();
+        assert!(e.is_size_limit_exceeded(), "{e}");
+    }
+
+    #[test]
+    fn build_error_helpers() {
+        let nfa_limit = dense::Builder::new()
+            .thompson(thompson::Config::new().nfa_size_limit(Some(16)))
+            .build("[a-z]{100}")
+            .unwrap_err();
+        assert!(is_nfa_size_error(&nfa_limit));
+        let unsupported = regex_builder(REGEX_DFA_SIZE_LIMIT, false)
+            .build("(?u:\\b)")
+            .unwrap_err();
+        assert!(!is_nfa_size_error(&unsupported));
+        assert!(!unsupported.is_size_limit_exceeded());
+        // The sources are joined on one line, outermost first.
+        use std::error::Error as _;
+        let source = nfa_limit.source().unwrap();
+        assert!(source.source().is_none());
+        assert_eq!(error_chain(&nfa_limit), format!("{nfa_limit}: {source}"));
+        assert!(unsupported.source().is_none());
+        assert_eq!(error_chain(&unsupported), unsupported.to_string());
+    }
+}

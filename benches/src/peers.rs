@@ -42,14 +42,17 @@ pub fn entry_regex(pattern: &Pattern) -> String {
                 HostSpec::Subdomains { base } => {
                     format!(r"{LABEL}(?:\.{LABEL})*\.{}", regex::escape(base))
                 }
+                other => panic!("no peer regex for the host kind {other:?}"),
             };
             let port = match h.port {
                 PortSpec::Default => String::new(),
                 PortSpec::Port(p) => format!(":{p}"),
                 PortSpec::Any => "(?::[0-9]{1,5})?".into(),
+                other => panic!("no peer regex for the port kind {other:?}"),
             };
             format!("^{}://{host}{port}$", regex::escape(&h.scheme))
         }
+        other => panic!("no peer regex for the entry kind {other:?}"),
     }
 }
 

@@ -36,7 +36,7 @@ impl std::fmt::Display for ReadError {
 
 /// `limit` in MiB when it is a whole number of them, else in bytes.
 pub fn human(limit: u64) -> String {
-    if limit >= 1 << 20 && limit % (1 << 20) == 0 {
+    if limit >= 1 << 20 && limit.is_multiple_of(1 << 20) {
         format!("{} MiB", limit >> 20)
     } else {
         format!("{limit} bytes")

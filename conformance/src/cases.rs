@@ -227,7 +227,7 @@ impl TryFrom<RawOriginCase> for OriginCase {
 }
 
 fn decode_hex(s: &str) -> Result<Vec<u8>, String> {
-    if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(format!(
             "origin_hex {s:?} is not an even number of hex digits"
         ));

@@ -29,8 +29,8 @@ use corsmatch::pattern::{Allowlist, Pattern};
 use corsmatch::policy::{Policy, PolicyConfig, Request, Severity};
 use corsmatch::OriginMatcher;
 
-/// The engine's parts of an origin, in the reference's type.
-fn engine_parts(bytes: &[u8]) -> Option<RefOrigin> {
+/// The engine's parts of an origin ([`corsmatch::origin::parse`]), in the reference's type.
+pub fn engine_parts(bytes: &[u8]) -> Option<RefOrigin> {
     match origin::parse(bytes).ok()? {
         Origin::Null => Some(RefOrigin::Null),
         Origin::Tuple(t) => Some(RefOrigin::Tuple {
@@ -38,6 +38,7 @@ fn engine_parts(bytes: &[u8]) -> Option<RefOrigin> {
             host: String::from_utf8_lossy(t.host()).into_owned(),
             port: t.port(),
         }),
+        other => panic!("an origin of a kind the fuzz checks do not know: {other:?}"),
     }
 }
 
@@ -75,6 +76,7 @@ fn examples(p: &Pattern) -> Vec<String> {
             let host = match &h.host {
                 HostSpec::Exact { host, .. } => host.to_string(),
                 HostSpec::Subdomains { base } => format!("a.{base}"),
+                other => panic!("a host kind the fuzz checks do not know: {other:?}"),
             };
             let base = format!("{}://{host}", h.scheme);
             let default = origin::default_port(h.scheme.as_bytes());
@@ -85,8 +87,10 @@ fn examples(p: &Pattern) -> Vec<String> {
                     let other = if default == Some(8080) { 8081 } else { 8080 };
                     vec![base.clone(), format!("{base}:{other}")]
                 }
+                other => panic!("a port kind the fuzz checks do not know: {other:?}"),
             }
         }
+        other => panic!("an entry kind the fuzz checks do not know: {other:?}"),
     }
 }
 
@@ -97,15 +101,11 @@ fn examples(p: &Pattern) -> Vec<String> {
 /// building a policy compiles its DFA, which under the fuzzer's instrumentation takes minutes for
 /// regexes that approach the size limit. The regex rules of the policy are exercised by the
 /// `decision` target and the policy-validation table.
-fn check_diagnostics(text: &str, parsed: &Result<Pattern, corsmatch::pattern::ErrorKind>) {
+fn check_diagnostics(text: &str, parsed: &Result<Pattern, corsmatch::pattern::PatternErrorKind>) {
     if text.starts_with(corsmatch::pattern::REGEX_PREFIX) {
         if let Err(kind) = parsed {
-            let error = corsmatch::pattern::Error {
-                index: 0,
-                entry: text.into(),
-                kind: kind.clone(),
-            };
-            let shown = error.to_string();
+            let errors = Allowlist::parse(&[text]).expect_err("the entry alone fails to parse");
+            let shown = errors.0[0].to_string();
             assert!(
                 !kind.name().is_empty()
                     && !kind.fix().is_empty()

@@ -471,6 +471,7 @@ fn entry_matches(entry: &RefEntry, raw: &[u8], parsed: &RefOrigin) -> bool {
                 PortSpec::Default => port.is_none(),
                 PortSpec::Port(p) => port == Some(p),
                 PortSpec::Any => true,
+                other => unknown(&other),
             };
             if !port_ok {
                 return false;
@@ -487,9 +488,16 @@ fn entry_matches(entry: &RefEntry, raw: &[u8], parsed: &RefOrigin) -> bool {
                         None => false,
                     }
                 }
+                other => unknown(other),
             }
         }
+        other => unknown(other),
     }
+}
+
+/// A kind of entry this reference was not written for: a new kind must be added here too.
+fn unknown(kind: &dyn std::fmt::Debug) -> ! {
+    panic!("the reference does not know the entry kind {kind:?}: add it (ARCHITECTURE.md, \"Adding an allowlist entry kind\")")
 }
 
 #[cfg(test)]

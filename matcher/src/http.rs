@@ -68,6 +68,7 @@ const REQUEST_PRIVATE_NETWORK: HeaderName = HeaderName::from_static(names::REQUE
 
 impl<'r> RequestView<'r> {
     /// Reads the view from a request's method and headers.
+    #[must_use]
     pub fn new(method: &'r Method, headers: &'r HeaderMap) -> RequestView<'r> {
         let one = |name: HeaderName| -> Option<&'r HeaderValue> {
             let mut all = headers.get_all(name).iter();
@@ -105,6 +106,7 @@ impl<'r> RequestView<'r> {
     }
 
     /// The bytes-level request, for [`crate::policy::Policy::evaluate`].
+    #[must_use]
     pub fn request(&self) -> Request<'_> {
         Request {
             method: self.method,
@@ -127,6 +129,7 @@ impl<'r> RequestView<'r> {
 
     /// [`preflight_response`], with the values echoed from the request reused as in
     /// [`RequestView::apply`].
+    #[must_use]
     pub fn preflight_response(&self, decision: &Decision<'_, '_>) -> Option<Response<()>> {
         respond(decision, |headers| self.apply(decision, headers))
     }
@@ -296,6 +299,7 @@ fn list(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// The answer to a preflight: the configured status and the CORS headers when allowed, 403 with only
 /// `Vary` when denied. `None` when the decision is not about a preflight.
+#[must_use]
 pub fn preflight_response(decision: &Decision<'_, '_>) -> Option<Response<()>> {
     respond(decision, |headers| apply(decision, headers))
 }

@@ -14,7 +14,7 @@
 //!   policy file, [`Policy::from_toml_file`], feature `toml`), then per request call
 //!   [`Policy::evaluate`] with the request's [`Request`] headers and set the [`Decision`]'s headers on
 //!   the response (or answer a preflight with them).
-//! - **On the `http` crate's types** (tower, hyper, axum): the [`http`](crate::http) adapter (feature
+//! - **On the `http` crate's types** (tower, hyper, axum): the [`http`] adapter (feature
 //!   `http`, on by default) reads the request from an `http::HeaderMap` and applies the decision to the
 //!   response, removing whatever CORS headers the upstream set.
 //! - **Only "is this origin allowed, and by which entry?"**: [`OriginMatcher`].
@@ -38,7 +38,7 @@
 //! assert!(decision
 //!     .headers()
 //!     .any(|(name, value)| name == "access-control-allow-origin" && value == b"https://api.example.com"));
-//! # Ok::<(), corsmatch::ConfigErrors>(())
+//! # Ok::<(), corsmatch::PolicyErrors>(())
 //! ```
 //!
 //! # Embedding rules
@@ -66,11 +66,11 @@
 //! 3. the compiled automata behind [`OriginMatcher`] (private);
 //! 4. what an entry lets in beyond its text: public suffixes, the language of regexes (private);
 //! 5. [`policy`]: the CORS decision ([`Policy`]: configuration, validation, evaluation);
-//! 6. [`http`](crate::http) (feature `http`, default): the adapter for `http` requests and responses.
+//! 6. [`http`] (feature `http`, default): the adapter for `http` requests and responses.
 //!
 //! # Features
 //!
-//! - `http` (default): the [`http`](crate::http) adapter.
+//! - `http` (default): the [`http`] adapter.
 //! - `serde`: `Deserialize` for [`PolicyConfig`] (the policy file format; unknown keys are errors).
 //! - `toml`: [`Policy::from_toml_str`] and [`Policy::from_toml_file`], with every diagnostic located
 //!   by line and column (implies `serde`).
@@ -92,8 +92,8 @@ pub use pattern::{Allowlist, Pattern};
 #[cfg(feature = "toml")]
 pub use policy::LoadError;
 pub use policy::{
-    ConfigErrors, Decision, DecisionKind, DenyReason, Diagnostic, DiagnosticKind, Policy,
-    PolicyConfig, Position, Request, Severity,
+    Decision, DecisionKind, DenyReason, Diagnostic, DiagnosticKind, Policy, PolicyConfig,
+    PolicyErrors, Position, Request, Severity,
 };
 
 /// The README's Rust examples, compiled and run as doctests.

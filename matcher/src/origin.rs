@@ -28,11 +28,11 @@
 //! The URL standard treats hosts differently by scheme (§3.5 "host parser", step "If isOpaque is
 //! true"):
 //!
-//! * The host of a **special** scheme ([`is_special`]: `http`, `https`, `ws`, `wss`, `ftp`) goes
+//! * The host of a **special** scheme (`http`, `https`, `ws`, `wss`, `ftp`) goes
 //!   through "domain to ASCII" (§3.3, UTS #46 ToASCII with CheckHyphens, VerifyDnsLength and beStrict
 //!   false), which lowercases it and turns Unicode into punycode. A browser therefore only sends a
 //!   lowercase host whose `xn--` labels ToASCII accepts and leaves unchanged; a host with an `xn--`
-//!   label is checked against ToASCII ([`idna_accepts`]), anything else is lowercase ASCII that ToASCII
+//!   label is checked against ToASCII, anything else is lowercase ASCII that ToASCII
 //!   maps to itself.
 //! * The host of any other scheme is an **opaque host** (§3.5 "opaque-host parser"): no IDNA, no
 //!   lowercasing. `capacitor://MyApp` is sent as is and is a different origin from `capacitor://myapp`,
@@ -57,10 +57,11 @@ pub const MAX_SCHEME_LEN: usize = 64;
 /// The longest domain (host) accepted, trailing dot included.
 pub const MAX_DOMAIN_LEN: usize = 253;
 /// The longest label accepted.
-pub const MAX_LABEL_LEN: usize = 63;
+pub(crate) const MAX_LABEL_LEN: usize = 63;
 
 /// What kind of host an origin has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum HostKind {
     /// A domain name (`example.com`, `localhost`, `example.com.`).
     Domain,
@@ -72,6 +73,7 @@ pub enum HostKind {
 
 /// A validated `Origin` value, borrowing the request's bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Origin<'a> {
     /// The opaque origin, sent as `null`.
     Null,
@@ -154,7 +156,7 @@ pub enum OriginErrorKind {
     EmptyHost,
     /// An empty label (`a..b`, `.a`, a second trailing dot).
     EmptyLabel,
-    /// A label over [`MAX_LABEL_LEN`] bytes.
+    /// A label over 63 bytes (RFC 1035 §2.3.4).
     LabelTooLong,
     /// A domain over [`MAX_DOMAIN_LEN`] bytes.
     DomainTooLong,
@@ -240,6 +242,7 @@ impl OriginErrorKind {
 
 /// Why a value is not a serialized origin: the rule it broke and the byte offset where it was seen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct OriginError {
     kind: OriginErrorKind,
     at: usize,
@@ -273,7 +276,7 @@ fn err<T>(kind: OriginErrorKind, at: usize) -> Result<T, OriginError> {
 /// `ws`, `wss`. The host of a special scheme is a domain run through "domain to ASCII" (lowercase,
 /// punycode); the host of any other scheme is an opaque host, whose case is kept.
 #[inline(always)]
-pub fn is_special(scheme: &[u8]) -> bool {
+pub(crate) fn is_special(scheme: &[u8]) -> bool {
     // By length first: each comparison is then one or two integer compares.
     match scheme.len() {
         2 => scheme == b"ws",
@@ -450,55 +453,14 @@ pub fn parse(bytes: &[u8]) -> Result<Origin<'_>, OriginError> {
     }))
 }
 
-/// An origin split on the grammar's delimiters **without** validating it: `scheme`, then `://`, then a
-/// bracketed host up to its `]` or any other host up to the first `:`, then optionally `:` and the port.
-///
-/// For a valid origin the parts are exactly those [`parse`] returns. It is for looking a request up
-/// in structures whose keys are known to be valid and then validating only what the lookup did not
-/// prove (as [`crate::automata`] does with its own cut); on its own it proves nothing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Split<'a> {
-    /// The bytes before the first `:`.
-    pub scheme: &'a [u8],
-    /// The host, with brackets for IPv6.
-    pub host: &'a [u8],
-    /// `scheme://host`.
-    pub without_port: &'a [u8],
-    /// The bytes after the `:` that follows the host, if any.
-    pub port: Option<&'a [u8]>,
-}
-
-/// Splits `bytes` as described at [`Split`]; `None` when the delimiters are not there.
-#[inline]
-pub fn split(bytes: &[u8]) -> Option<Split<'_>> {
-    let colon = memchr::memchr(b':', bytes)?;
-    if bytes.get(colon + 1..colon + 3) != Some(b"//") {
-        return None;
-    }
-    let start = colon + 3;
-    let rest = &bytes[start..];
-    let end = if rest.first() == Some(&b'[') {
-        start + memchr::memchr(b']', rest)? + 1
-    } else {
-        start + memchr::memchr(b':', rest).unwrap_or(rest.len())
-    };
-    let port = match bytes.get(end) {
-        None => None,
-        Some(b':') => Some(&bytes[end + 1..]),
-        Some(_) => return None,
-    };
-    Some(Split {
-        scheme: &bytes[..colon],
-        host: &bytes[start..end],
-        without_port: &bytes[..end],
-        port,
-    })
-}
-
-/// Validates the port part of a [`Split`] for `scheme` (known valid): `Ok(None)` for no port, the
+/// Validates the port part of an origin (the bytes after the `:` that follows the host) for `scheme`
+/// (known valid): `Ok(None)` for no port, the
 /// port when it is valid and not the scheme's default, `Err` otherwise.
 #[inline]
-pub fn check_port(scheme: &[u8], port: Option<&[u8]>) -> Result<Option<u16>, OriginErrorKind> {
+pub(crate) fn check_port(
+    scheme: &[u8],
+    port: Option<&[u8]>,
+) -> Result<Option<u16>, OriginErrorKind> {
     match port {
         None => Ok(None),
         Some(digits) => {
@@ -514,7 +476,7 @@ pub fn check_port(scheme: &[u8], port: Option<&[u8]>) -> Result<Option<u16>, Ori
 
 /// What [`check_labels`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Labels {
+pub(crate) enum Labels {
     /// Not one or more valid labels joined by `.`.
     Malformed,
     /// Valid labels; for a special scheme, none of them starts with `xn--`.
@@ -528,7 +490,7 @@ pub enum Labels {
 /// host in front of a known-valid domain. `special` is [`is_special`] of the scheme: it decides
 /// whether uppercase letters are allowed and whether `xn--` labels need IDNA.
 #[inline]
-pub fn check_labels(labels: &[u8], special: bool) -> Labels {
+pub(crate) fn check_labels(labels: &[u8], special: bool) -> Labels {
     // One copy of the loop per case, so that the byte class is a constant in each.
     if special {
         scan_labels::<true>(labels)
@@ -576,7 +538,7 @@ fn scan_labels<const SPECIAL: bool>(labels: &[u8]) -> Labels {
 
 /// Whether some label of `host` starts with `xn--`.
 #[inline(never)]
-pub fn has_punycode_label(host: &[u8]) -> bool {
+pub(crate) fn has_punycode_label(host: &[u8]) -> bool {
     host.split(|&b| b == b'.')
         .any(|label| label.starts_with(b"xn--"))
 }
@@ -603,7 +565,7 @@ const RTL_LABEL: &[u8] = b"xn--4db";
 /// characters) makes it spill to the heap. No real name has one; the cost is two small allocations.
 #[cold]
 #[inline(never)]
-pub fn idna_accepts(host: &[u8]) -> bool {
+pub(crate) fn idna_accepts(host: &[u8]) -> bool {
     let host = host.strip_suffix(b".").unwrap_or(host);
     let mut bidi = false;
     for label in host.split(|&b| b == b'.') {
@@ -677,7 +639,7 @@ impl fmt::Write for SameAs<'_> {
 }
 
 /// Parses a port: 1..65535, decimal, no leading zero. The scheme's default is not checked here.
-pub fn parse_port(digits: &[u8]) -> Result<u16, OriginErrorKind> {
+pub(crate) fn parse_port(digits: &[u8]) -> Result<u16, OriginErrorKind> {
     if let Some(&b) = digits.iter().find(|b| !b.is_ascii_digit()) {
         return Err(port_byte(b));
     }
@@ -701,7 +663,10 @@ fn port_byte(b: u8) -> OriginErrorKind {
 /// `special` (lowercase, `xn--` labels checked with IDNA), else as an opaque host.
 ///
 /// Returns the host kind, or the broken rule and its offset within `host`.
-pub fn check_domain(host: &[u8], special: bool) -> Result<HostKind, (OriginErrorKind, usize)> {
+pub(crate) fn check_domain(
+    host: &[u8],
+    special: bool,
+) -> Result<HostKind, (OriginErrorKind, usize)> {
     match scan_host(host, 0, special) {
         Ok((end, kind)) if end == host.len() => Ok(kind),
         Ok((end, _)) => Err((unexpected(host[end]), end)),
@@ -819,7 +784,7 @@ fn is_canonical_octet(part: &[u8]) -> bool {
 
 /// Parses IPv6 text without embedded IPv4 (URL standard §3.5 "IPv6 parser", minus the IPv4 branch).
 /// Hex digits of either case are accepted; canonicality is checked separately.
-pub fn parse_ipv6(text: &[u8]) -> Option<[u16; 8]> {
+pub(crate) fn parse_ipv6(text: &[u8]) -> Option<[u16; 8]> {
     let mut pieces = [0u16; 8];
     let mut index = 0usize;
     let mut compress: Option<usize> = None;
@@ -885,12 +850,12 @@ pub fn parse_ipv6(text: &[u8]) -> Option<[u16; 8]> {
 }
 
 /// The longest IPv6 serialization: eight groups of four hex digits and seven colons.
-pub const MAX_IPV6_TEXT: usize = 39;
+pub(crate) const MAX_IPV6_TEXT: usize = 39;
 
 /// Serializes an IPv6 address (URL standard §3.6 "IPv6 serializer", which RFC 5952 agrees with):
 /// lowercase hex, no leading zeros, the first longest run of two or more zero pieces as `::`.
 /// Returns the buffer and the length used.
-pub fn serialize_ipv6(pieces: &[u16; 8]) -> ([u8; MAX_IPV6_TEXT], usize) {
+pub(crate) fn serialize_ipv6(pieces: &[u16; 8]) -> ([u8; MAX_IPV6_TEXT], usize) {
     let mut out = [0u8; MAX_IPV6_TEXT];
     let mut n = 0;
     // first longest run of zeros, of length > 1
@@ -943,7 +908,7 @@ pub fn serialize_ipv6(pieces: &[u16; 8]) -> ([u8; MAX_IPV6_TEXT], usize) {
 }
 
 /// True iff `text` (between the brackets) is exactly the canonical serialization of an IPv6 address.
-pub fn is_canonical_ipv6(text: &[u8]) -> bool {
+pub(crate) fn is_canonical_ipv6(text: &[u8]) -> bool {
     if text.len() > MAX_IPV6_TEXT || text.iter().any(|b| b.is_ascii_uppercase()) {
         return false;
     }

@@ -15,7 +15,7 @@
 //! special scheme (IDNA, UTS #46, as the URL standard's "domain to ASCII" does), an explicit default
 //! port, one trailing `/`. The host of any other scheme is an opaque host (URL standard §3.5
 //! "opaque-host parser"), which browsers send as written: it keeps its case, so `capacitor://MyApp`
-//! and `capacitor://myapp` are different entries. Everything else that is not an origin is an [`Error`] naming the entry's position, its text, what
+//! and `capacitor://myapp` are different entries. Everything else that is not an origin is an [`PatternError`] naming the entry's position, its text, what
 //! is wrong and how to fix it; [`Allowlist::parse`] reports the errors of **every** entry at once.
 //!
 //! Once normalized, an entry is validated by serializing it and running the request grammar
@@ -31,6 +31,7 @@ pub const REGEX_PREFIX: &str = "regex:";
 
 /// One parsed and normalized allowlist entry.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Pattern {
     /// `*`: every well-formed origin, `null` included.
     Any,
@@ -44,6 +45,7 @@ pub enum Pattern {
 
 /// The port part of a host pattern.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum PortSpec {
     /// No port in the origin (the scheme's default, or none for non-special schemes).
     Default,
@@ -66,6 +68,7 @@ impl PortSpec {
 
 /// The host part of a host pattern.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum HostSpec {
     /// Exactly this host (ASCII; lowercase for a special scheme, as written for any other; IPv6 in
     /// canonical lowercase form with brackets).
@@ -85,6 +88,7 @@ pub enum HostSpec {
 
 /// `scheme://host[:port]` with a possibly wildcarded host or port.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct HostPattern {
     /// The lowercase scheme.
     pub scheme: Box<str>,
@@ -129,7 +133,7 @@ impl RegexPattern {
 
 impl Pattern {
     /// Parses and normalizes one entry. Notes about normalization are appended to `notes`.
-    pub fn parse(entry: &str, notes: &mut Vec<NoteKind>) -> Result<Pattern, ErrorKind> {
+    pub fn parse(entry: &str, notes: &mut Vec<NoteKind>) -> Result<Pattern, PatternErrorKind> {
         parse_entry(entry, notes)
     }
 
@@ -200,6 +204,7 @@ pub fn escape(entry: &str) -> String {
 
 /// A normalization applied to an entry (reported, not an error).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum NoteKind {
     /// The scheme, or the host of a special scheme, had ASCII uppercase letters; they were lowercased.
     Lowercased,
@@ -267,7 +272,7 @@ impl fmt::Display for Note {
 /// What is wrong with an entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ErrorKind {
+pub enum PatternErrorKind {
     /// The entry is empty.
     Empty,
     /// The entry holds whitespace or a control character.
@@ -327,7 +332,7 @@ pub enum ErrorKind {
     BadPunycode,
 }
 
-impl ErrorKind {
+impl PatternErrorKind {
     /// A short stable name (kebab-case), as used in `corpus/cases/patterns.toml`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -393,7 +398,7 @@ impl ErrorKind {
     }
 }
 
-impl fmt::Display for ErrorKind {
+impl fmt::Display for PatternErrorKind {
     /// What is wrong, without the fix.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -452,16 +457,17 @@ impl fmt::Display for ErrorKind {
 
 /// An invalid entry: its position, its text, and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Error {
+#[non_exhaustive]
+pub struct PatternError {
     /// The entry's 0-based position in the list.
     pub index: usize,
     /// The entry as written.
     pub entry: Box<str>,
     /// What is wrong.
-    pub kind: ErrorKind,
+    pub kind: PatternErrorKind,
 }
 
-impl fmt::Display for Error {
+impl fmt::Display for PatternError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -474,13 +480,14 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for PatternError {}
 
 /// Every error of a list of entries.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Errors(pub Vec<Error>);
+#[non_exhaustive]
+pub struct PatternErrors(pub Vec<PatternError>);
 
-impl fmt::Display for Errors {
+impl fmt::Display for PatternErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, e) in self.0.iter().enumerate() {
             if i > 0 {
@@ -492,10 +499,11 @@ impl fmt::Display for Errors {
     }
 }
 
-impl std::error::Error for Errors {}
+impl std::error::Error for PatternErrors {}
 
 /// A validated entry of an [`Allowlist`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Entry {
     /// The entry's 0-based position in the configuration; this is its rule id.
     pub index: usize,
@@ -515,18 +523,18 @@ pub struct Allowlist {
 
 impl Allowlist {
     /// Parses every entry; returns all errors if any entry is invalid.
-    pub fn parse<S: AsRef<str>>(entries: &[S]) -> Result<Allowlist, Errors> {
+    pub fn parse<S: AsRef<str>>(entries: &[S]) -> Result<Allowlist, PatternErrors> {
         let (list, errors) = Allowlist::parse_all(entries);
         if errors.is_empty() {
             Ok(list)
         } else {
-            Err(Errors(errors))
+            Err(PatternErrors(errors))
         }
     }
 
     /// Parses every entry, keeping the valid ones: the list of valid entries (with their notes) and
     /// the errors of the others, in config order.
-    pub fn parse_all<S: AsRef<str>>(entries: &[S]) -> (Allowlist, Vec<Error>) {
+    pub fn parse_all<S: AsRef<str>>(entries: &[S]) -> (Allowlist, Vec<PatternError>) {
         let mut list = Allowlist {
             len: entries.len(),
             ..Allowlist::default()
@@ -540,7 +548,7 @@ impl Allowlist {
             let pattern = match parse_entry(text, &mut kinds) {
                 Ok(pattern) => pattern,
                 Err(kind) => {
-                    errors.push(Error {
+                    errors.push(PatternError {
                         index,
                         entry: text.into(),
                         kind,
@@ -587,7 +595,7 @@ impl Allowlist {
 }
 
 /// Parses one entry: `*`, `null`, a `regex:` entry, or a host pattern.
-fn parse_entry(entry: &str, notes: &mut Vec<NoteKind>) -> Result<Pattern, ErrorKind> {
+fn parse_entry(entry: &str, notes: &mut Vec<NoteKind>) -> Result<Pattern, PatternErrorKind> {
     check_characters(entry)?;
     match entry {
         "*" => return Ok(Pattern::Any),
@@ -602,35 +610,38 @@ fn parse_entry(entry: &str, notes: &mut Vec<NoteKind>) -> Result<Pattern, ErrorK
 }
 
 /// Rejects an empty entry, and one with whitespace or control characters anywhere.
-fn check_characters(entry: &str) -> Result<(), ErrorKind> {
+fn check_characters(entry: &str) -> Result<(), PatternErrorKind> {
     if entry.is_empty() {
-        return Err(ErrorKind::Empty);
+        return Err(PatternErrorKind::Empty);
     }
     if entry
         .bytes()
         .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
     {
-        return Err(ErrorKind::Whitespace);
+        return Err(PatternErrorKind::Whitespace);
     }
     Ok(())
 }
 
 /// Rejects a `file:` entry, whatever follows the scheme.
-fn reject_file_scheme(entry: &str) -> Result<(), ErrorKind> {
+fn reject_file_scheme(entry: &str) -> Result<(), PatternErrorKind> {
     // URL standard §4.6: the origin of a `file:` URL is left to the implementation, and browsers
     // make it opaque (`null`), whatever follows the scheme.
     if entry
         .get(..5)
         .is_some_and(|s| s.eq_ignore_ascii_case("file:"))
     {
-        return Err(ErrorKind::FileScheme);
+        return Err(PatternErrorKind::FileScheme);
     }
     Ok(())
 }
 
 /// Parses `scheme://host[:port][/]`, normalizing it (notes in `notes`) and validating a sample
 /// origin it names with the request grammar.
-fn parse_host_pattern(entry: &str, notes: &mut Vec<NoteKind>) -> Result<HostPattern, ErrorKind> {
+fn parse_host_pattern(
+    entry: &str,
+    notes: &mut Vec<NoteKind>,
+) -> Result<HostPattern, PatternErrorKind> {
     let (scheme, rest) = split_scheme(entry)?;
     let mut lowercased = scheme.bytes().any(|b| b.is_ascii_uppercase());
     let scheme = scheme.to_ascii_lowercase();
@@ -651,7 +662,7 @@ fn parse_host_pattern(entry: &str, notes: &mut Vec<NoteKind>) -> Result<HostPatt
     let kind = sample_host_kind(&scheme, &name, wildcard, special)?;
     let host = if wildcard {
         if kind != HostKind::Domain {
-            return Err(ErrorKind::WildcardIp);
+            return Err(PatternErrorKind::WildcardIp);
         }
         HostSpec::Subdomains { base: name.into() }
     } else {
@@ -668,12 +679,12 @@ fn parse_host_pattern(entry: &str, notes: &mut Vec<NoteKind>) -> Result<HostPatt
 }
 
 /// Splits off the scheme (as written) before `://` and checks its characters.
-fn split_scheme(entry: &str) -> Result<(&str, &str), ErrorKind> {
+fn split_scheme(entry: &str) -> Result<(&str, &str), PatternErrorKind> {
     let Some((scheme, rest)) = entry.split_once("://") else {
-        return Err(ErrorKind::MissingScheme);
+        return Err(PatternErrorKind::MissingScheme);
     };
     if scheme.contains('*') {
-        return Err(ErrorKind::MisplacedWildcard);
+        return Err(PatternErrorKind::MisplacedWildcard);
     }
     let sb = scheme.as_bytes();
     let scheme_ok = !sb.is_empty()
@@ -684,9 +695,9 @@ fn split_scheme(entry: &str) -> Result<(&str, &str), ErrorKind> {
             .all(|&b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
     if !scheme_ok {
         return Err(if scheme.contains(['/', '?', '#', '@']) {
-            ErrorKind::MissingScheme
+            PatternErrorKind::MissingScheme
         } else {
-            ErrorKind::BadScheme
+            PatternErrorKind::BadScheme
         });
     }
     Ok((scheme, rest))
@@ -694,8 +705,8 @@ fn split_scheme(entry: &str) -> Result<(&str, &str), ErrorKind> {
 
 /// Splits the authority from what follows it, which may only be one `/` (reported as `true`); no
 /// path, query, fragment or userinfo.
-fn split_authority(rest: &str) -> Result<(&str, bool), ErrorKind> {
-    use ErrorKind as E;
+fn split_authority(rest: &str) -> Result<(&str, bool), PatternErrorKind> {
+    use PatternErrorKind as E;
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(end);
     let trailing_slash = match tail {
@@ -713,7 +724,7 @@ fn split_authority(rest: &str) -> Result<(&str, bool), ErrorKind> {
 
 /// Splits the authority into the host and the port text after its `:` (after the `]` of an IPv6
 /// host, wildcarded or not).
-fn split_port(authority: &str) -> Result<(&str, Option<&str>), ErrorKind> {
+fn split_port(authority: &str) -> Result<(&str, Option<&str>), PatternErrorKind> {
     let bracketed = authority
         .strip_prefix("*.")
         .unwrap_or(authority)
@@ -725,14 +736,14 @@ fn split_port(authority: &str) -> Result<(&str, Option<&str>), ErrorKind> {
         });
     }
     let Some(close) = authority.find(']') else {
-        return Err(ErrorKind::BadIpv6);
+        return Err(PatternErrorKind::BadIpv6);
     };
     let (h, after) = authority.split_at(close + 1);
     match after {
         "" => Ok((h, None)),
         _ => match after.strip_prefix(':') {
             Some(p) => Ok((h, Some(p))),
-            None => Err(ErrorKind::BadIpv6),
+            None => Err(PatternErrorKind::BadIpv6),
         },
     }
 }
@@ -743,13 +754,13 @@ fn parse_port_spec(
     port_text: Option<&str>,
     scheme: &str,
     notes: &mut Vec<NoteKind>,
-) -> Result<PortSpec, ErrorKind> {
+) -> Result<PortSpec, PatternErrorKind> {
     Ok(match port_text {
         None => PortSpec::Default,
         Some("*") => PortSpec::Any,
-        Some(p) if p.contains('*') => return Err(ErrorKind::MisplacedWildcard),
+        Some(p) if p.contains('*') => return Err(PatternErrorKind::MisplacedWildcard),
         Some(p) => {
-            let value = origin::parse_port(p.as_bytes()).map_err(|_| ErrorKind::BadPort)?;
+            let value = origin::parse_port(p.as_bytes()).map_err(|_| PatternErrorKind::BadPort)?;
             if origin::default_port(scheme.as_bytes()) == Some(value) {
                 notes.push(NoteKind::DefaultPort);
                 PortSpec::Default
@@ -762,19 +773,19 @@ fn parse_port_spec(
 
 /// Splits a leading `*.` off the host (reported as `true`); an empty host, a `*` anywhere else or a
 /// wildcard over an IPv6 address is an error.
-fn split_wildcard(host: &str) -> Result<(bool, &str), ErrorKind> {
+fn split_wildcard(host: &str) -> Result<(bool, &str), PatternErrorKind> {
     if host.is_empty() {
-        return Err(ErrorKind::EmptyHost);
+        return Err(PatternErrorKind::EmptyHost);
     }
     let (wildcard, name) = match host.strip_prefix("*.") {
         Some(base) => (true, base),
         None => (false, host),
     };
     if name.contains('*') || name.is_empty() {
-        return Err(ErrorKind::MisplacedWildcard);
+        return Err(PatternErrorKind::MisplacedWildcard);
     }
     if wildcard && name.starts_with('[') {
-        return Err(ErrorKind::WildcardIp);
+        return Err(PatternErrorKind::WildcardIp);
     }
     Ok((wildcard, name))
 }
@@ -789,16 +800,16 @@ fn normalize_host(
     name: &str,
     special: bool,
     notes: &mut Vec<NoteKind>,
-) -> Result<(String, bool), ErrorKind> {
+) -> Result<(String, bool), PatternErrorKind> {
     let uppercase = || name.bytes().any(|b| b.is_ascii_uppercase());
     if name.starts_with('[') {
         if !name.is_ascii() {
-            return Err(ErrorKind::BadIpv6);
+            return Err(PatternErrorKind::BadIpv6);
         }
         Ok((name.to_ascii_lowercase(), uppercase()))
     } else if !special {
         if !name.is_ascii() {
-            return Err(ErrorKind::BadHost);
+            return Err(PatternErrorKind::BadHost);
         }
         Ok((name.to_string(), false))
     } else if name.is_ascii() {
@@ -806,7 +817,7 @@ fn normalize_host(
     } else {
         notes.push(NoteKind::Punycode);
         let ascii = idna::domain_to_ascii_cow(name.as_bytes(), idna::AsciiDenyList::URL)
-            .map_err(|_| ErrorKind::BadHost)?;
+            .map_err(|_| PatternErrorKind::BadHost)?;
         Ok((ascii.into_owned(), uppercase()))
     }
 }
@@ -818,7 +829,7 @@ fn sample_host_kind(
     name: &str,
     wildcard: bool,
     special: bool,
-) -> Result<HostKind, ErrorKind> {
+) -> Result<HostKind, PatternErrorKind> {
     let sample = if wildcard {
         format!("{scheme}://x.{name}")
     } else {
@@ -826,14 +837,19 @@ fn sample_host_kind(
     };
     match origin::parse(sample.as_bytes()) {
         Ok(origin::Origin::Tuple(t)) => Ok(t.host_kind()),
-        Ok(origin::Origin::Null) => Err(ErrorKind::MissingScheme),
+        Ok(origin::Origin::Null) => Err(PatternErrorKind::MissingScheme),
         Err(e) => Err(grammar_error(e.kind(), name, wildcard, special)),
     }
 }
 
 /// The entry error for the request grammar's verdict on a sample origin of the entry.
-fn grammar_error(kind: OriginErrorKind, name: &str, wildcard: bool, special: bool) -> ErrorKind {
-    use ErrorKind as E;
+fn grammar_error(
+    kind: OriginErrorKind,
+    name: &str,
+    wildcard: bool,
+    special: bool,
+) -> PatternErrorKind {
+    use PatternErrorKind as E;
     match kind {
         OriginErrorKind::EmptyLabel => E::EmptyLabel,
         OriginErrorKind::LabelTooLong => E::LabelTooLong,
@@ -857,19 +873,19 @@ fn grammar_error(kind: OriginErrorKind, name: &str, wildcard: bool, special: boo
     }
 }
 
-fn parse_regex(source: &str) -> Result<RegexPattern, ErrorKind> {
+fn parse_regex(source: &str) -> Result<RegexPattern, PatternErrorKind> {
     if source.is_empty() {
-        return Err(ErrorKind::BadRegex("the regex is empty".into()));
+        return Err(PatternErrorKind::BadRegex("the regex is empty".into()));
     }
     if !source.is_ascii() {
-        return Err(ErrorKind::RegexNotAscii);
+        return Err(PatternErrorKind::RegexNotAscii);
     }
     // The parser's message keeps its caret diagram (several lines).
     let hir = regex_automata::util::syntax::parse_with(source, &regex_syntax_config())
-        .map_err(|e| ErrorKind::BadRegex(e.to_string()))?;
+        .map_err(|e| PatternErrorKind::BadRegex(e.to_string()))?;
     // DFAs cannot run Unicode word boundaries (`(?u:\b)`); say so here rather than as a size error.
     if hir.properties().look_set().contains_word_unicode() {
-        return Err(ErrorKind::RegexUnsupported(
+        return Err(PatternErrorKind::RegexUnsupported(
             "a Unicode word boundary (`(?u:\\b)`, `(?u:\\B)`, `\\b{start}` …)".into(),
         ));
     }

@@ -1,7 +1,7 @@
 //! Regex build errors by kind: a syntax error keeps its caret diagram, an unsupported feature is not
 //! a size error, and regexes that fit alone but not together are each named, with their size alone.
 
-use corsmatch::pattern::ErrorKind;
+use corsmatch::pattern::PatternErrorKind;
 use corsmatch::OriginMatcher;
 
 #[test]
@@ -31,14 +31,14 @@ fn every_regex_of_a_set_too_large_together_is_named() {
     for (i, e) in errors.0.iter().enumerate() {
         assert_eq!(e.index, i + 1);
         match &e.kind {
-            ErrorKind::RegexSetTooLarge { entries: n, .. } => assert_eq!(*n, 48),
+            PatternErrorKind::RegexSetTooLarge { entries: n, .. } => assert_eq!(*n, 48),
             other => panic!("{other:?}"),
         }
     }
     // The smallest ones were measured alone within the budget.
     assert!(errors.0.iter().any(|e| matches!(
         e.kind,
-        ErrorKind::RegexSetTooLarge { alone: Some(n), .. } if n > 0
+        PatternErrorKind::RegexSetTooLarge { alone: Some(n), .. } if n > 0
     )));
 }
 

@@ -198,6 +198,7 @@ impl Source {
                 let (host, wildcard) = match &h.host {
                     HostSpec::Exact { host, .. } => (host.to_string(), false),
                     HostSpec::Subdomains { base } => (base.to_string(), true),
+                    _ => return None, // a kind this generator does not know: no traffic for it
                 };
                 Source::Host {
                     scheme: h.scheme.to_string(),
@@ -214,6 +215,7 @@ impl Source {
                     .parse(r.source())
                     .ok()?,
             ),
+            _ => return None,
         })
     }
 
@@ -269,6 +271,7 @@ impl Source {
                             out.push_str(&format!(":{p}"));
                         }
                     }
+                    _ => {}
                 }
                 out
             }

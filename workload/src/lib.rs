@@ -8,7 +8,7 @@
 //!
 //! * [`policies`]: the `small`, `saas` and `regex-heavy` policies, as [`corsmatch::policy::PolicyConfig`]
 //!   and as policy-file text;
-//! * [`generate`]: a request trace for a policy — the mix of preflights, actual requests and requests
+//! * [`generate()`]: a request trace for a policy — the mix of preflights, actual requests and requests
 //!   without `Origin`, origins drawn Zipf-like from the allowlist's entries plus near-miss attack origins,
 //!   and realistic (sometimes hostile) `Access-Control-Request-*` headers;
 //! * [`trace`]: the line format of a trace, its parser and writer, and the borrowed

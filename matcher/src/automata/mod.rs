@@ -43,12 +43,12 @@ mod wildcards;
 use regex_automata::dfa::dense;
 
 use crate::origin::{self, Origin};
-use crate::pattern::{Allowlist, Errors, HostSpec, Pattern, PortSpec};
+use crate::pattern::{Allowlist, HostSpec, Pattern, PatternErrors, PortSpec};
 use byte_map::{ByteMap, Map};
 use parts::Parts;
 pub(crate) use regexes::regex_builder;
 use regexes::Regexes;
-pub use regexes::{REGEX_DETERMINIZE_LIMIT, REGEX_DFA_SIZE_LIMIT};
+pub use regexes::REGEX_DFA_SIZE_LIMIT;
 use wildcards::{OnBase, Probe, WildcardRule, Wildcards};
 
 /// Identifies an allowlist entry: its 0-based position in the configuration.
@@ -101,21 +101,21 @@ pub struct OriginMatcher {
 impl OriginMatcher {
     /// Parses and compiles a list of entries; every invalid entry is reported, whether it fails to
     /// parse or to compile.
-    pub fn new<S: AsRef<str>>(entries: &[S]) -> Result<OriginMatcher, Errors> {
+    pub fn new<S: AsRef<str>>(entries: &[S]) -> Result<OriginMatcher, PatternErrors> {
         let (list, mut errors) = Allowlist::parse_all(entries);
         match OriginMatcher::from_allowlist(&list) {
             Ok(m) if errors.is_empty() => Ok(m),
-            Ok(_) => Err(Errors(errors)),
-            Err(Errors(more)) => {
+            Ok(_) => Err(PatternErrors(errors)),
+            Err(PatternErrors(more)) => {
                 errors.extend(more);
                 errors.sort_by_key(|e| e.index);
-                Err(Errors(errors))
+                Err(PatternErrors(errors))
             }
         }
     }
 
     /// Compiles a parsed allowlist. Fails only when the regexes exceed the DFA size limits.
-    pub fn from_allowlist(list: &Allowlist) -> Result<OriginMatcher, Errors> {
+    pub fn from_allowlist(list: &Allowlist) -> Result<OriginMatcher, PatternErrors> {
         let mut rules = vec![Box::from(""); list.config_len()];
         let mut exact: Map<RuleId> = Map::default();
         let mut any = None;
@@ -184,6 +184,7 @@ impl OriginMatcher {
     /// the base. A regex proves nothing, and neither does `*`: their hits run the full grammar.
     /// [`OriginMatcher::find`] always runs the full grammar; the tests hold both to the same answers.
     #[inline]
+    #[must_use]
     pub fn matches(&self, origin: &[u8]) -> bool {
         if origin.len() > origin::MAX_ORIGIN_LEN {
             return false;
@@ -219,6 +220,7 @@ impl OriginMatcher {
     }
 
     /// The first entry, in config order, that allows `origin`. Allocation-free.
+    #[must_use]
     pub fn find(&self, origin: &[u8]) -> Option<RuleId> {
         if origin.len() > origin::MAX_ORIGIN_LEN {
             return None;

@@ -14,8 +14,7 @@ use crate::origin;
 ///
 /// For a valid origin these are exactly the parts [`origin::parse`] finds: in a valid origin a `:`
 /// after the scheme's is the port's, or one inside IPv6 brackets, which a `]` follows; and a valid port
-/// has at most five digits. For an invalid origin the parts may differ from [`origin::split`]'s, which
-/// is harmless: every probe that hits re-validates each part it did not prove (see the parent
+/// has at most five digits. For an invalid origin the cut proves nothing, which is harmless: every probe that hits re-validates each part it did not prove (see the parent
 /// module's docs).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Parts<'a> {

@@ -20,7 +20,7 @@ use regex_automata::util::start;
 use regex_automata::{Anchored, MatchKind};
 
 use super::RuleId;
-use crate::pattern::{self, Error, ErrorKind, Errors};
+use crate::pattern::{self, PatternError, PatternErrorKind, PatternErrors};
 
 /// The size limit, in bytes, of the DFA compiled from all regex entries together.
 pub const REGEX_DFA_SIZE_LIMIT: usize = 16 << 20;
@@ -84,7 +84,7 @@ impl Regexes {
     }
 
     /// Compiles the entries `(config index, source, rule id)`, or reports which of them are at fault.
-    pub(super) fn build(regexes: &[(usize, &str, RuleId)]) -> Result<Regexes, Errors> {
+    pub(super) fn build(regexes: &[(usize, &str, RuleId)]) -> Result<Regexes, PatternErrors> {
         let sources: Vec<&str> = regexes.iter().map(|r| r.1).collect();
         let dfa = match Self::builder(REGEX_DFA_SIZE_LIMIT).build_many(&sources) {
             Ok(dfa) => dfa,
@@ -105,19 +105,19 @@ impl Regexes {
         self.ids.iter().min().copied()
     }
 
-    fn error(r: &(usize, &str, RuleId), kind: ErrorKind) -> Error {
-        Error {
+    fn error(r: &(usize, &str, RuleId), kind: PatternErrorKind) -> PatternError {
+        PatternError {
             index: r.0,
             entry: format!("{}{}", pattern::REGEX_PREFIX, r.1).into(),
             kind,
         }
     }
 
-    fn unsupported(regexes: &[(usize, &str, RuleId)], why: &str) -> Errors {
-        Errors(
+    fn unsupported(regexes: &[(usize, &str, RuleId)], why: &str) -> PatternErrors {
+        PatternErrors(
             regexes
                 .iter()
-                .map(|r| Self::error(r, ErrorKind::RegexUnsupported(why.into())))
+                .map(|r| Self::error(r, PatternErrorKind::RegexUnsupported(why.into())))
                 .collect(),
         )
     }
@@ -135,14 +135,14 @@ impl Regexes {
     ///
     /// An entry too large alone that comes after the budget is spent is reported with the set; the
     /// entries are tried smallest NFA first, so the budget goes to the entries most likely to fit.
-    fn blame(regexes: &[(usize, &str, RuleId)], combined: &dense::BuildError) -> Errors {
+    fn blame(regexes: &[(usize, &str, RuleId)], combined: &dense::BuildError) -> PatternErrors {
         if !combined.is_size_limit_exceeded() && !is_nfa_size_error(combined) {
             return Self::unsupported(regexes, &error_chain(combined));
         }
         if regexes.len() == 1 {
-            return Errors(vec![Self::error(
+            return PatternErrors(vec![Self::error(
                 &regexes[0],
-                ErrorKind::RegexTooLarge(REGEX_DFA_SIZE_LIMIT),
+                PatternErrorKind::RegexTooLarge(REGEX_DFA_SIZE_LIMIT),
             )]);
         }
         let mut order: Vec<(usize, usize)> = regexes
@@ -188,7 +188,7 @@ impl Regexes {
                 .map(|(r, &size)| {
                     Self::error(
                         r,
-                        ErrorKind::RegexSetTooLarge {
+                        PatternErrorKind::RegexSetTooLarge {
                             limit: REGEX_DFA_SIZE_LIMIT,
                             alone: size,
                             entries: regexes.len(),
@@ -200,10 +200,15 @@ impl Regexes {
             too_large.sort_unstable();
             too_large
                 .iter()
-                .map(|&i| Self::error(&regexes[i], ErrorKind::RegexTooLarge(REGEX_DFA_SIZE_LIMIT)))
+                .map(|&i| {
+                    Self::error(
+                        &regexes[i],
+                        PatternErrorKind::RegexTooLarge(REGEX_DFA_SIZE_LIMIT),
+                    )
+                })
                 .collect()
         };
-        Errors(errors)
+        PatternErrors(errors)
     }
 
     /// The combined DFA and the rule of each of its patterns.
@@ -236,7 +241,7 @@ mod tests {
     use super::*;
 
     /// The regexes `(source, rule id)`, entry `i` at config index `i`.
-    fn build(entries: &[(&str, usize)]) -> Result<Regexes, Errors> {
+    fn build(entries: &[(&str, usize)]) -> Result<Regexes, PatternErrors> {
         let entries: Vec<(usize, &str, RuleId)> = entries
             .iter()
             .enumerate()
@@ -304,7 +309,7 @@ mod tests {
         assert_eq!(errors.0.len(), 1);
         assert_eq!(errors.0[0].index, 0);
         assert!(
-            matches!(errors.0[0].kind, ErrorKind::RegexTooLarge(n) if n == REGEX_DFA_SIZE_LIMIT),
+            matches!(errors.0[0].kind, PatternErrorKind::RegexTooLarge(n) if n == REGEX_DFA_SIZE_LIMIT),
             "{:?}",
             errors.0[0].kind
         );

@@ -25,6 +25,7 @@ pub struct Request<'r> {
 
 /// The kind of a [`Decision`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DecisionKind {
     /// No `Origin`: not a CORS request.
     NotCors,
@@ -61,6 +62,7 @@ impl DecisionKind {
 
 /// Why a request was denied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DenyReason<'r> {
     /// The `Origin` value is not a serialized origin.
     MalformedOrigin(OriginError),
@@ -74,7 +76,7 @@ pub enum DenyReason<'r> {
     MalformedHeaderList,
     /// This requested header is not allowed.
     HeaderNotAllowed(&'r [u8]),
-    /// `Access-Control-Request-Headers` is over the limits of [`super::request_headers`].
+    /// `Access-Control-Request-Headers` is over the limits: 16 lines, 4096 bytes, 64 elements.
     HeaderListTooLarge,
     /// A Private Network Access preflight, and the policy does not opt in.
     PrivateNetworkNotAllowed,
@@ -155,7 +157,8 @@ impl Header {
 
 impl Policy {
     /// Decides `request`. Allocation-free; linear in the size of the request's CORS headers, which are
-    /// bounded (see [`super::request_headers`]).
+    /// bounded (16 lines, 4096 bytes, 64 elements, checked before any element is read).
+    #[must_use]
     pub fn evaluate<'p, 'r>(&'p self, request: &Request<'r>) -> Decision<'p, 'r> {
         let (kind, reason, lines) = self.decide(request);
         let when = |cond: bool, header: u8| if cond { header } else { 0 };

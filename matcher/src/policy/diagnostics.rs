@@ -7,6 +7,7 @@ use crate::pattern;
 
 /// How serious a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Severity {
     /// The policy is refused.
     Error,
@@ -32,7 +33,7 @@ impl Severity {
 #[non_exhaustive]
 pub enum Kind {
     /// An allowlist entry is invalid.
-    InvalidOrigin(pattern::ErrorKind),
+    InvalidOrigin(pattern::PatternErrorKind),
     /// An allowlist entry was normalized.
     OriginNormalized(pattern::NoteKind),
     /// `*` together with credentials: every site could act as the user.
@@ -309,16 +310,17 @@ impl fmt::Display for Diagnostic {
 
 /// A refused policy: every diagnostic, errors first.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigErrors(pub Vec<Diagnostic>);
+#[non_exhaustive]
+pub struct PolicyErrors(pub Vec<Diagnostic>);
 
-impl ConfigErrors {
+impl PolicyErrors {
     /// The errors only.
     pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter().filter(|d| d.severity() == Severity::Error)
     }
 }
 
-impl fmt::Display for ConfigErrors {
+impl fmt::Display for PolicyErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, d) in self.0.iter().enumerate() {
             if i > 0 {
@@ -330,4 +332,4 @@ impl fmt::Display for ConfigErrors {
     }
 }
 
-impl std::error::Error for ConfigErrors {}
+impl std::error::Error for PolicyErrors {}

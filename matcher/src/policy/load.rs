@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use toml::de::{DeTable, DeValue};
 
-use super::{ConfigErrors, Diagnostic, Policy, PolicyConfig, Position};
+use super::{Diagnostic, Policy, PolicyConfig, PolicyErrors, Position};
 
 /// The largest policy file [`Policy::from_toml_file`] reads (16 MiB): a policy of the largest
 /// supported allowlist is far smaller; anything bigger is a mistake (a log, `/dev/zero`).
@@ -40,7 +40,7 @@ pub enum LoadError {
         position: Option<Position>,
     },
     /// The policy is refused: every diagnostic, errors first, with positions.
-    Invalid(ConfigErrors),
+    Invalid(PolicyErrors),
 }
 
 impl fmt::Display for LoadError {

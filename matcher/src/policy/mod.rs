@@ -2,7 +2,7 @@
 //! precomputed response header values.
 //!
 //! A [`PolicyConfig`] (plain data, or a policy file with the `serde` feature) is validated once by
-//! [`Policy::new`], which reports **every** problem ([`ConfigErrors`]) and keeps the warnings and notes
+//! [`Policy::new`], which reports **every** problem ([`PolicyErrors`]) and keeps the warnings and notes
 //! of an accepted policy ([`Policy::diagnostics`]). The policy then decides requests:
 //! [`Policy::evaluate`] takes a [`Request`] made of borrowed header bytes and returns a [`Decision`]
 //! whose response headers borrow from the request and the policy. Neither allocates.
@@ -21,11 +21,11 @@ pub(crate) mod request_headers;
 
 pub use config::PolicyConfig;
 pub use decision::{Decision, DecisionKind, DenyReason, Request, ResponseHeaders};
-pub use diagnostics::{ConfigErrors, Diagnostic, Kind as DiagnosticKind, Position, Severity};
+pub use diagnostics::{Diagnostic, Kind as DiagnosticKind, PolicyErrors, Position, Severity};
 #[cfg(feature = "toml")]
 pub use load::{locate, LoadError, MAX_POLICY_FILE};
 
-use crate::pattern::{Allowlist, Errors, HostSpec, Pattern};
+use crate::pattern::{Allowlist, HostSpec, Pattern, PatternErrors};
 use crate::OriginMatcher;
 
 /// The largest `max_age` accepted (Firefox's cap).
@@ -62,7 +62,7 @@ pub struct Policy {
 
 impl Policy {
     /// Validates `config` and compiles it. On failure every error, warning and note is returned.
-    pub fn new(config: &PolicyConfig) -> Result<Policy, ConfigErrors> {
+    pub fn new(config: &PolicyConfig) -> Result<Policy, PolicyErrors> {
         let mut diags = Vec::new();
         let mut push =
             |kind: DiagnosticKind, key: &'static str, index: Option<usize>, value: &str| {
@@ -100,7 +100,7 @@ impl Policy {
                 preflight_status,
                 diagnostics: diags,
             }),
-            _ => Err(ConfigErrors(diags)),
+            _ => Err(PolicyErrors(diags)),
         }
     }
 
@@ -135,7 +135,7 @@ impl Policy {
 fn check_origins(
     config: &PolicyConfig,
     push: &mut Push<'_>,
-) -> (Result<OriginMatcher, Errors>, bool) {
+) -> (Result<OriginMatcher, PatternErrors>, bool) {
     let list = parse_origins(&config.origins, push);
     let compiled = compile_origins(&list, push);
     let any_origin = list.entries().iter().any(|e| e.pattern == Pattern::Any);
@@ -172,7 +172,7 @@ fn parse_origins(origins: &[String], push: &mut Push<'_>) -> Allowlist {
 
 /// Compiles the parsed allowlist, reporting the entries that fail to compile (regexes over the DFA
 /// size limits).
-fn compile_origins(list: &Allowlist, push: &mut Push<'_>) -> Result<OriginMatcher, Errors> {
+fn compile_origins(list: &Allowlist, push: &mut Push<'_>) -> Result<OriginMatcher, PatternErrors> {
     let compiled = OriginMatcher::from_allowlist(list);
     if let Err(errors) = &compiled {
         for e in &errors.0 {

@@ -96,7 +96,12 @@ pub use policy::{
     PolicyErrors, Position, Request, Severity,
 };
 
-/// The README's Rust examples, compiled and run as doctests.
+/// The workspace README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// The crate README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;

@@ -71,6 +71,11 @@
 //! # Features
 //!
 //! - `http` (default): the [`http`] adapter.
+//! - `idna` (default): Unicode hosts in allowlist entries are converted to punycode, and `xn--` labels
+//!   in requests are checked with UTS #46 ToASCII, as browsers produce them. Without it (11 dependencies
+//!   instead of 53) Unicode entries are refused (`unicode-host-needs-idna`) and an `xn--` label is
+//!   checked for its bytes only: a wildcard may then let in an `xn--` host no browser sends, which only
+//!   a non-browser client can send.
 //! - `serde`: `Deserialize` for [`PolicyConfig`] (the policy file format; unknown keys are errors).
 //! - `toml`: [`Policy::from_toml_str`] and [`Policy::from_toml_file`], with every diagnostic located
 //!   by line and column (implies `serde`).

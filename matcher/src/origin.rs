@@ -593,8 +593,24 @@ pub(crate) fn idna_accepts(host: &[u8]) -> bool {
     })
 }
 
+/// Without the `idna` feature, ToASCII cannot be run: an `xn--` label is accepted when it is made of
+/// letters, digits, `-` and `_` (which the grammar has already checked), and never makes a bidi domain.
+/// Such a host may be one a browser would never send (an `xn--` label that does not decode); only a
+/// non-browser client sends those, and CORS protects nothing against non-browser clients.
+#[cfg(any(test, not(feature = "idna")))]
+fn to_ascii_unchanged_without_idna(domain: &[u8]) -> Option<bool> {
+    domain
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        .then_some(false)
+}
+
+#[cfg(not(feature = "idna"))]
+use to_ascii_unchanged_without_idna as to_ascii_unchanged;
+
 /// Runs UTS #46 ToASCII, as the URL standard's "domain to ASCII" does, over `domain`: `Some` when it
 /// succeeds and returns `domain` unchanged, with whether `domain` is a bidi domain name.
+#[cfg(feature = "idna")]
 fn to_ascii_unchanged(domain: &[u8]) -> Option<bool> {
     use idna::uts46::{ErrorPolicy, Hyphens, ProcessingSuccess, Uts46};
     let mut bidi = false;
@@ -623,12 +639,14 @@ fn to_ascii_unchanged(domain: &[u8]) -> Option<bool> {
 }
 
 /// A `fmt::Write` sink that compares what is written with `expected` instead of storing it.
+#[cfg(feature = "idna")]
 struct SameAs<'a> {
     expected: &'a [u8],
     at: usize,
     same: bool,
 }
 
+#[cfg(feature = "idna")]
 impl fmt::Write for SameAs<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let end = self.at + s.len();
@@ -976,6 +994,17 @@ mod tests {
         );
         assert_eq!(e("https://127.1").kind(), OriginErrorKind::NumericDomain);
         assert_eq!(e("http://[::FFFF]").kind(), OriginErrorKind::BadIpv6);
+    }
+
+    #[test]
+    fn without_idna_an_xn_label_is_checked_for_its_bytes_only() {
+        assert_eq!(
+            to_ascii_unchanged_without_idna(b"xn--mnchen-3ya"),
+            Some(false)
+        );
+        assert_eq!(to_ascii_unchanged_without_idna(b"xn--zz"), Some(false)); // does not decode
+        assert_eq!(to_ascii_unchanged_without_idna(b"xn--a\xc3\xa9"), None);
+        assert_eq!(to_ascii_unchanged_without_idna(b"xn--a b"), None);
     }
 
     #[test]

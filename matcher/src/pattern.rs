@@ -299,6 +299,8 @@ pub enum PatternErrorKind {
     DomainTooLong,
     /// A byte a host may not hold, or a name IDNA refuses.
     BadHost,
+    /// A Unicode host in an entry, with the `idna` feature off: nothing can convert it to punycode.
+    UnicodeHostNeedsIdna,
     /// The last label is a number but the host is not a canonical IPv4 address.
     NumericDomain,
     /// A bracketed host that is not canonical IPv6 text.
@@ -349,6 +351,7 @@ impl PatternErrorKind {
             Self::LabelTooLong => "label-too-long",
             Self::DomainTooLong => "domain-too-long",
             Self::BadHost => "bad-host",
+            Self::UnicodeHostNeedsIdna => "unicode-host-needs-idna",
             Self::NumericDomain => "numeric-domain",
             Self::BadIpv6 => "bad-ipv6",
             Self::BadPort => "bad-port",
@@ -380,6 +383,7 @@ impl PatternErrorKind {
             Self::LabelTooLong => "each dot-separated label is at most 63 bytes",
             Self::DomainTooLong => "a host is at most 253 bytes",
             Self::BadHost => "a host holds letters, digits, `-`, `_` and `.`; Unicode names are converted to punycode for http(s), ws(s) and ftp, while other schemes' hosts are sent percent-encoded, which no entry can match",
+            Self::UnicodeHostNeedsIdna => "write the host in its ASCII form (`xn--…` labels, as browsers send it), or build corsmatch with its default `idna` feature",
             Self::NumericDomain => "write an IPv4 address as four decimal numbers 0-255 without leading zeros",
             Self::BadIpv6 => "write IPv6 in canonical form (RFC 5952): `[2001:db8::1]`, `[::1]`",
             Self::BadPort => "a port is 1-65535 without leading zeros, or `*` for any port",
@@ -415,6 +419,9 @@ impl fmt::Display for PatternErrorKind {
             Self::LabelTooLong => f.write_str("a label of the host is longer than 63 bytes"),
             Self::DomainTooLong => f.write_str("the host is longer than 253 bytes"),
             Self::BadHost => f.write_str("the host holds a character a host may not hold"),
+            Self::UnicodeHostNeedsIdna => f.write_str(
+                "a Unicode host, and corsmatch was built without its `idna` feature, which converts it to punycode",
+            ),
             Self::NumericDomain => {
                 f.write_str("the host ends in a number but is not a canonical IPv4 address")
             }
@@ -816,11 +823,27 @@ fn normalize_host(
         Ok((name.to_ascii_lowercase(), uppercase()))
     } else {
         notes.push(NoteKind::Punycode);
-        let ascii = idna::domain_to_ascii_cow(name.as_bytes(), idna::AsciiDenyList::URL)
-            .map_err(|_| PatternErrorKind::BadHost)?;
-        Ok((ascii.into_owned(), uppercase()))
+        Ok((unicode_to_ascii(name)?, uppercase()))
     }
 }
+
+/// A Unicode host of a special scheme in ASCII, as the URL standard's "domain to ASCII" (UTS #46
+/// ToASCII) makes it.
+#[cfg(feature = "idna")]
+fn unicode_to_ascii(name: &str) -> Result<String, PatternErrorKind> {
+    idna::domain_to_ascii_cow(name.as_bytes(), idna::AsciiDenyList::URL)
+        .map(std::borrow::Cow::into_owned)
+        .map_err(|_| PatternErrorKind::BadHost)
+}
+
+/// Without the `idna` feature a Unicode host cannot be converted: the entry is refused, saying so.
+#[cfg(any(test, not(feature = "idna")))]
+fn unicode_to_ascii_without_idna(_name: &str) -> Result<String, PatternErrorKind> {
+    Err(PatternErrorKind::UnicodeHostNeedsIdna)
+}
+
+#[cfg(not(feature = "idna"))]
+use unicode_to_ascii_without_idna as unicode_to_ascii;
 
 /// Validates the serialization of a sample origin the entry names (`scheme://x.name` for a
 /// wildcard) with the request grammar, and returns the kind of its host.
@@ -913,6 +936,14 @@ mod tests {
 
     fn kind(entry: &str) -> &'static str {
         Pattern::parse(entry, &mut Vec::new()).unwrap_err().name()
+    }
+
+    #[test]
+    fn without_idna_a_unicode_host_is_refused_with_a_fix() {
+        let e = unicode_to_ascii_without_idna("bücher.example").unwrap_err();
+        assert_eq!(e, PatternErrorKind::UnicodeHostNeedsIdna);
+        assert_eq!(e.name(), "unicode-host-needs-idna");
+        assert!(e.fix().contains("xn--"));
     }
 
     #[test]

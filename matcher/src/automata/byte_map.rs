@@ -8,17 +8,16 @@
 //! load of at most 1/4 so a miss usually stops at its first cell, and a length set
 //! ([`super::length_set`]) that answers most misses without hashing. The probe count is bounded by
 //! the longest displacement measured at build time; lookups never insert, so a request can neither
-//! grow a chain nor walk further than that. Under callgrind this took a wildcard hit from about 600
-//! to about 400 instructions and left an exact hit where it was (about the cost of a bare `ahash` set
-//! lookup of the same bytes).
+//! grow a chain nor walk further than that. What each of these choices saved, in instructions, is in
+//! `benches/RESULTS.md` ("What was done where a target was missed").
 
 use std::collections::HashMap;
 
 use super::length_set::LengthSet;
 use crate::words::{half, word};
 
-/// The map a [`ByteMap`] is built from.
-pub(super) type Map<V> = HashMap<Box<[u8]>, V, ahash::RandomState>;
+/// The map a [`ByteMap`] is built from (configuration time only: std's SipHash with per-process keys).
+pub(super) type Map<V> = HashMap<Box<[u8]>, V>;
 
 /// Byte-string equality a word at a time (the keys are short: a call to `memcmp` costs more).
 #[inline(always)]
@@ -55,10 +54,13 @@ fn fold(a: u64, b: u64) -> u64 {
 pub(super) struct KeyHasher([u64; 4]);
 
 impl KeyHasher {
-    /// Seeds from the process's random source (through `ahash`), so that which keys share a probe
-    /// sequence differs between processes.
+    /// Seeds from the process's random source, so that which keys share a probe sequence differs
+    /// between processes and cannot be predicted from outside: std's `RandomState` holds SipHash keys
+    /// drawn from the operating system, and each seed is SipHash of a counter under those keys (odd,
+    /// so that no multiplication by a seed loses bits).
     fn random() -> KeyHasher {
-        let state = ahash::RandomState::new();
+        use std::hash::BuildHasher;
+        let state = std::hash::RandomState::new();
         KeyHasher([0u64, 1, 2, 3].map(|i| state.hash_one(i) | 1))
     }
 

@@ -12,7 +12,8 @@
 //! hit and near miss, because a typical host has one to three candidate suffixes and the length filter
 //! removes most of them, while the automaton must first copy and reverse the host and then touch one
 //! transition per byte. The automaton was faster only on hosts under a TLD no base uses, where it
-//! fails on the first reversed byte; the README ("How it matches") gives the numbers of one run.
+//! fails on the first reversed byte; `benches/RESULTS.md` ("Wildcard structure") gives the numbers
+//! of a dated run.
 //!
 //! A base found proves itself and its rule's scheme (both equal validated config); what is left to
 //! check is the port and the labels in front of the base (lowercase for a special scheme, either case

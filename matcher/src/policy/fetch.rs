@@ -135,6 +135,7 @@ pub mod names {
     /// `Vary`
     pub const VARY: &str = "vary";
     /// `Access-Control-Request-Private-Network` (request)
+    #[cfg(feature = "http")]
     pub const REQUEST_PRIVATE_NETWORK: &str = "access-control-request-private-network";
 }
 

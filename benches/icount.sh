@@ -51,13 +51,13 @@ if [ "$installed" != "$version" ]; then
   cargo install --locked gungraun-runner --version "$version"
 fi
 
-# The counts must not depend on the run. The matcher seeds its hash tables from `ahash`, whose
-# keys mix seeds drawn from getrandom in each process with a counter; the bench fixes the counter
-# (see `fix_hash_keys` in benches/benches/icount.rs) and `--cfg fuzzing` is ahash's switch from the
-# drawn seeds to constants (nothing else in the dependency graph reads this cfg at run time). With
-# random keys the probe lengths, and so the counts, differ from run to run (by up to 12% per call,
-# measured). The bench builds in its own target directory, so that the flag does not invalidate
-# the ordinary build in target/.
+# The counts must not depend on the run. The matcher seeds its hash tables from the process's random
+# source, and with random seeds the probe lengths, and so the counts, differ from run to run (by up
+# to 12% per call, measured). `--cfg corsmatch_fixed_seeds` makes the library draw its seeds from a
+# counter instead (never build a deployed binary so); the floor benches' `ahash` set gets constant
+# seeds from `--cfg fuzzing` (ahash's switch for this) and a counting source (see `fix_hash_keys` in
+# benches/benches/icount.rs). The bench builds in its own target directory, so that the flags do
+# not invalidate the ordinary build in target/.
 target_dir=${CARGO_TARGET_DIR:-target}
 case "$target_dir" in
   /*) ;;
@@ -70,7 +70,7 @@ summaries=$GUNGRAUN_HOME/corsmatch-benches/icount
 rm -rf "$summaries"
 
 echo "== cargo bench -p corsmatch-benches --bench icount (gungraun $version, fixed hash keys)"
-CARGO_TARGET_DIR=$bench_target RUSTFLAGS="${RUSTFLAGS:-} --cfg fuzzing" GUNGRAUN_SAVE_SUMMARY=json \
+CARGO_TARGET_DIR=$bench_target RUSTFLAGS="${RUSTFLAGS:-} --cfg fuzzing --cfg corsmatch_fixed_seeds" GUNGRAUN_SAVE_SUMMARY=json \
   cargo bench -p corsmatch-benches --bench icount
 
 echo "== icount gate: $mode"

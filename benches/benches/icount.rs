@@ -19,10 +19,12 @@
 //! path fails. The fixtures are leaked to `'static` rather than passed by value, so that dropping
 //! them is not measured either.
 //!
-//! The counts are the same in every run only when the bench is built with `--cfg fuzzing`
-//! (ahash's switch to fixed hash seeds; see `fix_hash_keys`), so run it through
+//! The counts are the same in every run only when the bench is built with
+//! `--cfg corsmatch_fixed_seeds` (the library's hash seeds from a counter) and `--cfg fuzzing`
+//! (ahash's constant seeds, for the floor's `HashSet`; see `fix_hash_keys`): run it through
 //! `benches/icount.sh`, which does that and checks the counts against
-//! `benches/icount-baseline.json`.
+//! `benches/icount-baseline.json`. A plain `cargo bench --bench icount` draws random seeds in every
+//! process, and its counts move between runs (see `LOOKUPS`).
 
 /// The benchmarks. In a private module: gungraun's macros generate public items without docs,
 /// which the workspace's `missing_docs` lint would flag at the crate root.
@@ -136,15 +138,12 @@ mod benches {
         }
     }
 
-    /// Makes the matcher's hash keys the same in every run; the first thing every setup does.
-    ///
-    /// The matcher seeds its hash tables from `ahash::RandomState::new()`, whose keys mix two
-    /// sources: seeds drawn from getrandom once per process, which `benches/icount.sh` turns into
-    /// constants by building with `--cfg fuzzing` (ahash's switch for exactly this), and a counter
-    /// advanced by a heap address. Heap addresses differ from run to run (parsing the allowlist
-    /// uses a randomly seeded std `HashMap`), and with them the keys, the probe lengths and the
-    /// counts (by up to 12% per call, measured). A counting source in place of ahash's default one
-    /// makes the keys depend only on how many `RandomState`s were created before.
+    /// The first thing every setup does. Makes the floor's `ahash` keys the same in every run (the matcher's come from
+    /// `--cfg corsmatch_fixed_seeds`). ahash's keys mix two sources: seeds drawn from getrandom once
+    /// per process, which `benches/icount.sh` turns into constants by building with `--cfg fuzzing`
+    /// (ahash's switch for exactly this), and a counter advanced by a heap address, which differs
+    /// from run to run; a counting source in its place makes the keys depend only on how many
+    /// `RandomState`s were created before.
     fn fix_hash_keys() {
         static ONCE: Once = Once::new();
         ONCE.call_once(|| {

@@ -49,6 +49,15 @@ fn fold(a: u64, b: u64) -> u64 {
     (full as u64) ^ ((full >> 64) as u64)
 }
 
+/// SplitMix64's output function: well-mixed seeds from a counter (`corsmatch_fixed_seeds` only).
+#[cfg(corsmatch_fixed_seeds)]
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// A seeded multiply-fold hash of short byte strings, a word at a time.
 #[derive(Clone, Debug)]
 pub(super) struct KeyHasher([u64; 4]);
@@ -58,10 +67,25 @@ impl KeyHasher {
     /// between processes and cannot be predicted from outside: std's `RandomState` holds SipHash keys
     /// drawn from the operating system, and each seed is SipHash of a counter under those keys (odd,
     /// so that no multiplication by a seed loses bits).
+    ///
+    /// Built with `--cfg corsmatch_fixed_seeds` (the instruction-count gate, `benches/icount.sh`, and
+    /// nothing else), the seeds come from a counter instead, so that the probe lengths, and with them
+    /// the instruction counts, are the same in every run. Never build a deployed binary so: the seeds
+    /// would then be public.
     fn random() -> KeyHasher {
-        use std::hash::BuildHasher;
-        let state = std::hash::RandomState::new();
-        KeyHasher([0u64, 1, 2, 3].map(|i| state.hash_one(i) | 1))
+        #[cfg(corsmatch_fixed_seeds)]
+        {
+            use std::sync::atomic::{AtomicU64, Ordering};
+            static NEXT: AtomicU64 = AtomicU64::new(0);
+            let base = NEXT.fetch_add(4, Ordering::Relaxed);
+            KeyHasher([0u64, 1, 2, 3].map(|i| splitmix64(base + i) | 1))
+        }
+        #[cfg(not(corsmatch_fixed_seeds))]
+        {
+            use std::hash::BuildHasher;
+            let state = std::hash::RandomState::new();
+            KeyHasher([0u64, 1, 2, 3].map(|i| state.hash_one(i) | 1))
+        }
     }
 
     /// Two words per multiplication (as wyhash does): the words are XORed with a seed and the
@@ -124,13 +148,16 @@ impl<V> ByteMap<V> {
     /// Builds the table of `map`, hashed with `hasher`.
     fn with_hasher(map: Map<V>, hasher: KeyHasher) -> ByteMap<V> {
         let mut lengths = LengthSet::default();
-        let slots: Vec<Slot<V>> = map
+        let mut slots: Vec<Slot<V>> = map
             .into_iter()
             .map(|(key, value)| {
                 lengths.insert(key.len());
                 Slot { key, value }
             })
             .collect();
+        // Inserted in key order, not the build map's (randomly seeded) iteration order: which key is
+        // displaced, and so every probe length, is then a function of the seeds and the keys alone.
+        slots.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         let size = (slots.len() * 4).next_power_of_two().max(8);
         let mask = size - 1;
         let mut table = vec![0u64; size].into_boxed_slice();

@@ -1,18 +1,10 @@
 //! The command line itself, the same for every subcommand: help, version, option syntax and usage
 //! errors.
 
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_corsmatch"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8(b.to_vec()).unwrap()
-}
+mod common;
+use common::{run, text};
 
 const COMMANDS: [&str; 4] = ["check", "explain", "workload", "bench"];
 

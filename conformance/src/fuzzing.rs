@@ -457,6 +457,99 @@ pub fn request_headers(data: &[u8]) {
     }
 }
 
+/// The headers an application adds to a response the CORS layer passes on (after the decision's):
+/// the first three are safelisted or commonly exposed; `x-secret` must stay unreadable unless exposed.
+pub const APP_HEADERS: [(&str, &str); 4] = [
+    ("content-type", "text/plain"),
+    ("x-request-id", "1"),
+    ("set-cookie", "s=1"),
+    ("x-secret", "2"),
+];
+
+/// One request a browser model sent, decided by the engine and by the naive engine.
+#[derive(Debug)]
+pub struct Served {
+    /// The engine's response: the decision's status (200 when it passes the request on) and headers,
+    /// followed, for a request passed on, by the application's headers.
+    pub response: HttpResponse,
+    /// Whether the engine allowed the request.
+    pub allowed: bool,
+    /// `Err` describes how the two engines' decisions (kind, reason, status, headers) differ.
+    pub agree: Result<(), String>,
+}
+
+/// The server side of a browser-model run: decides `req` with the engine and the naive engine, and
+/// answers with the engine's decision, adding `app_headers` to a request it passes on.
+pub fn serve(
+    policy: &Policy,
+    naive: &NaiveEngine,
+    req: &HttpRequest,
+    app_headers: &[(&str, &str)],
+) -> Served {
+    let header = |name: &str| {
+        req.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let lines: Vec<Vec<u8>> = req
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "access-control-request-headers")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let refs: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+    let (origin, acrm) = (header("origin"), header("access-control-request-method"));
+    let d = policy.evaluate(&Request {
+        method: &req.method,
+        origin: origin.as_deref(),
+        request_method: acrm.as_deref(),
+        request_headers: &refs,
+        private_network: false,
+    });
+    let mut headers: Vec<(String, Vec<u8>)> = d
+        .headers()
+        .map(|(n, v)| (n.to_string(), v.to_vec()))
+        .collect();
+    let n = naive.decide(&NaiveRequest {
+        method: req.method.clone(),
+        origin: origin.clone(),
+        acrm: acrm.clone(),
+        acrh: lines.clone(),
+        private_network: false,
+    });
+    let (mut mine, mut theirs) = (headers.clone(), n.headers.clone());
+    mine.sort();
+    theirs.sort();
+    let engine = (
+        d.kind().name(),
+        d.reason().map(|r| r.name()),
+        d.status(),
+        mine,
+    );
+    let reference = (n.kind, n.reason, n.status, theirs);
+    let agree = if engine == reference {
+        Ok(())
+    } else {
+        Err(format!("engine {engine:?}\nnaive  {reference:?}"))
+    };
+    if d.status().is_none() {
+        headers.extend(
+            app_headers
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec())),
+        );
+    }
+    Served {
+        response: HttpResponse {
+            status: d.status().unwrap_or(200),
+            headers,
+        },
+        allowed: d.is_allowed(),
+        agree,
+    }
+}
+
 /// Runs `script` through the browser model against the engine and the naive engine; `Err` explains
 /// the first disagreement: between the two engines on any request the browser sent, or between "the
 /// engine allowed every request and the credentials mode" and "the script can read the response".
@@ -468,63 +561,12 @@ pub fn check_decision(config: &PolicyConfig, script: &ScriptRequest) -> Result<(
     let mut trouble: Option<String> = None;
     let mut all_allowed = true;
     let mut server = |req: &HttpRequest| -> HttpResponse {
-        let header = |name: &str| {
-            req.headers
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-        };
-        let lines: Vec<Vec<u8>> = req
-            .headers
-            .iter()
-            .filter(|(n, _)| n == "access-control-request-headers")
-            .map(|(_, v)| v.clone())
-            .collect();
-        let refs: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
-        let (origin, acrm) = (header("origin"), header("access-control-request-method"));
-        let d = policy.evaluate(&Request {
-            method: &req.method,
-            origin: origin.as_deref(),
-            request_method: acrm.as_deref(),
-            request_headers: &refs,
-            private_network: false,
-        });
-        let mut headers: Vec<(String, Vec<u8>)> = d
-            .headers()
-            .map(|(n, v)| (n.to_string(), v.to_vec()))
-            .collect();
-        let n = naive.decide(&NaiveRequest {
-            method: req.method.clone(),
-            origin: origin.clone(),
-            acrm: acrm.clone(),
-            acrh: lines.clone(),
-            private_network: false,
-        });
-        let (mut mine, mut theirs) = (headers.clone(), n.headers.clone());
-        mine.sort();
-        theirs.sort();
-        let engine = (
-            d.kind().name(),
-            d.reason().map(|r| r.name()),
-            d.status(),
-            mine,
-        );
-        let reference = (n.kind, n.reason, n.status, theirs);
-        if engine != reference && trouble.is_none() {
-            trouble = Some(format!("engine {engine:?}\nnaive  {reference:?}"));
+        let served = serve(&policy, &naive, req, &APP_HEADERS[..3]);
+        if let Err(t) = served.agree {
+            trouble.get_or_insert(t);
         }
-        all_allowed &= d.is_allowed();
-        let status = d.status().unwrap_or(200);
-        if d.status().is_none() {
-            for (name, value) in [
-                ("content-type", "text/plain"),
-                ("x-request-id", "1"),
-                ("set-cookie", "s=1"),
-            ] {
-                headers.push((name.to_string(), value.as_bytes().to_vec()));
-            }
-        }
-        HttpResponse { status, headers }
+        all_allowed &= served.allowed;
+        served.response
     };
     let outcome = browser::run(script, &mut server);
     let context = || reproduction(config, script);

@@ -5,9 +5,10 @@
 
 use std::collections::BTreeSet;
 
-use corsmatch::policy::{Policy, PolicyConfig, Request};
-use corsmatch_conformance::browser::{self, HttpRequest, HttpResponse, ScriptRequest};
-use corsmatch_conformance::decision::{NaiveEngine, NaiveRequest};
+use corsmatch::policy::{Policy, PolicyConfig};
+use corsmatch_conformance::browser::{self, HttpRequest, ScriptRequest};
+use corsmatch_conformance::decision::NaiveEngine;
+use corsmatch_conformance::fuzzing;
 use proptest::prelude::*;
 
 const SECURE_ORIGINS: &[&str] = &[
@@ -115,84 +116,6 @@ fn script() -> impl Strategy<Value = ScriptRequest> {
         })
 }
 
-/// One request the browser sent, decided by both engines.
-struct Seen {
-    allowed: bool,
-    agree: Result<(), String>,
-}
-
-fn serve(
-    policy: &Policy,
-    naive: &NaiveEngine,
-    req: &HttpRequest,
-    seen: &mut Vec<Seen>,
-) -> HttpResponse {
-    let header = |name: &str| {
-        req.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
-    let lines: Vec<Vec<u8>> = req
-        .headers
-        .iter()
-        .filter(|(n, _)| n == "access-control-request-headers")
-        .map(|(_, v)| v.clone())
-        .collect();
-    let line_refs: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
-    let (origin, acrm) = (header("origin"), header("access-control-request-method"));
-    let d = policy.evaluate(&Request {
-        method: &req.method,
-        origin: origin.as_deref(),
-        request_method: acrm.as_deref(),
-        request_headers: &line_refs,
-        private_network: false,
-    });
-    let mut headers: Vec<(String, Vec<u8>)> = d
-        .headers()
-        .map(|(n, v)| (n.to_string(), v.to_vec()))
-        .collect();
-    let n = naive.decide(&NaiveRequest {
-        method: req.method.clone(),
-        origin: origin.clone(),
-        acrm: acrm.clone(),
-        acrh: lines.clone(),
-        private_network: false,
-    });
-    let mut mine = headers.clone();
-    let mut theirs = n.headers.clone();
-    mine.sort();
-    theirs.sort();
-    let engine = (
-        d.kind().name(),
-        d.reason().map(|r| r.name()),
-        d.status(),
-        mine,
-    );
-    let reference = (n.kind, n.reason, n.status, theirs);
-    seen.push(Seen {
-        allowed: d.is_allowed(),
-        agree: if engine == reference {
-            Ok(())
-        } else {
-            Err(format!("engine {engine:?}\nnaive  {reference:?}"))
-        },
-    });
-    let status = d.status().unwrap_or(200);
-    if d.status().is_none() {
-        // What an application would send back.
-        for (name, value) in [
-            ("content-type", "text/plain"),
-            ("x-request-id", "1"),
-            ("x-secret", "2"),
-            ("set-cookie", "s=1"),
-        ] {
-            headers.push((name.to_string(), value.as_bytes().to_vec()));
-        }
-    }
-    HttpResponse { status, headers }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
 
@@ -201,7 +124,12 @@ proptest! {
         let policy = Policy::new(&config).map_err(|e| TestCaseError::fail(format!("{e}")))?;
         let naive = NaiveEngine::new(&config);
         let mut seen = Vec::new();
-        let outcome = browser::run(&script, &mut |req: &HttpRequest| serve(&policy, &naive, req, &mut seen));
+        let outcome = browser::run(&script, &mut |req: &HttpRequest| {
+            let served = fuzzing::serve(&policy, &naive, req, &fuzzing::APP_HEADERS);
+            let response = served.response.clone();
+            seen.push(served);
+            response
+        });
 
         for s in &seen {
             if let Err(e) = &s.agree {

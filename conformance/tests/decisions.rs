@@ -42,9 +42,9 @@ fn engine(policy: &Policy, r: &CaseRequest) -> Outcome {
     )
 }
 
-/// The same request through the `http` adapter (`apply`, and `RequestView::apply`, which must agree),
-/// applied to a response with the `upstream` headers.
-fn adapter(policy: &Policy, r: &CaseRequest, upstream: &http::HeaderMap) -> Option<Outcome> {
+/// The case's request as `http` types; `None` when a value is not a header value (the bytes-level
+/// cases hold such values; `http` cannot carry them).
+fn http_request(r: &CaseRequest) -> Option<(http::Method, http::HeaderMap)> {
     let method = http::Method::from_bytes(r.method.as_bytes()).ok()?;
     let mut headers = http::HeaderMap::new();
     let value = |s: &str| http::HeaderValue::from_bytes(s.as_bytes()).ok();
@@ -60,6 +60,94 @@ fn adapter(policy: &Policy, r: &CaseRequest, upstream: &http::HeaderMap) -> Opti
     if r.private_network {
         headers.append("access-control-request-private-network", value("true")?);
     }
+    Some((method, headers))
+}
+
+/// The response headers as sorted `(name, bytes)` pairs.
+fn header_pairs(map: &http::HeaderMap) -> Vec<(String, Vec<u8>)> {
+    sorted(
+        map.iter()
+            .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
+            .collect(),
+    )
+}
+
+/// The same request through the tower layer around a service that answers 200 with the `upstream`
+/// headers: a preflight is answered by the layer alone (the decision's status and headers), any other
+/// request gets the upstream response with the decision applied. The layer shows no kind or reason;
+/// those of `want` are taken.
+fn layer(
+    policy: &Policy,
+    r: &CaseRequest,
+    upstream: &http::HeaderMap,
+    want: &Outcome,
+) -> Option<Outcome> {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    use tower_service::Service;
+    let (method, headers) = http_request(r)?;
+    let mut request = http::Request::new(());
+    *request.method_mut() = method;
+    *request.headers_mut() = headers;
+    let upstream = upstream.clone();
+    let inner = tower_util::ServiceFn(move |_req: http::Request<()>| {
+        let mut response = http::Response::new(());
+        *response.headers_mut() = upstream.clone();
+        std::future::ready(Ok::<_, std::convert::Infallible>(response))
+    });
+    let mut cors =
+        tower_layer::Layer::layer(&corsmatch::tower::CorsLayer::new(policy.clone()), inner);
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(cors.poll_ready(&mut cx).is_ready());
+    let mut future = std::pin::pin!(cors.call(request));
+    let Poll::Ready(Ok(response)) = future.as_mut().poll(&mut cx) else {
+        panic!("a trivial service's response is ready at once");
+    };
+    let status = want.2.map(|_| response.status().as_u16());
+    if want.2.is_none() {
+        assert_eq!(
+            response.status(),
+            200,
+            "a request passed on keeps the upstream status"
+        );
+    }
+    Some((
+        want.0.clone(),
+        want.1.clone(),
+        status,
+        header_pairs(response.headers()),
+    ))
+}
+
+/// A `tower::Service` from a closure, without the `tower` crate.
+mod tower_util {
+    use std::task::{Context, Poll};
+
+    pub struct ServiceFn<F>(pub F);
+
+    impl<F, R, Fut, T, E> tower_service::Service<R> for ServiceFn<F>
+    where
+        F: FnMut(R) -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        type Response = T;
+        type Error = E;
+        type Future = Fut;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), E>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, request: R) -> Fut {
+            (self.0)(request)
+        }
+    }
+}
+
+/// The same request through the `http` adapter (`apply`, and `RequestView::apply`, which must agree),
+/// applied to a response with the `upstream` headers.
+fn adapter(policy: &Policy, r: &CaseRequest, upstream: &http::HeaderMap) -> Option<Outcome> {
+    let (method, headers) = http_request(r)?;
     let view = corsmatch::http::RequestView::new(&method, &headers);
     let d = policy.evaluate(&view.request());
     let mut response = upstream.clone();
@@ -162,6 +250,15 @@ fn decision_tables() {
             check("engine", engine(&policy, &case.request), &want);
             if let Some(got) = adapter(&policy, &case.request, &upstream_map) {
                 check("http adapter", got, &want_response);
+            }
+            // A preflight is answered by the layer alone: the decision's headers, no upstream's.
+            let want_layer = if want.2.is_some() {
+                &want
+            } else {
+                &want_response
+            };
+            if let Some(got) = layer(&policy, &case.request, &upstream_map, want_layer) {
+                check("tower layer", got, want_layer);
             }
             let d = NaiveEngine::new(&case.policy).decide(&case.request.naive());
             check("naive engine", naive_outcome(&d, d.headers.clone()), &want);

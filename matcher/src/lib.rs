@@ -90,6 +90,8 @@ pub mod origin;
 pub mod pattern;
 pub mod policy;
 mod scope;
+#[cfg(feature = "tower")]
+pub mod tower;
 mod words;
 
 pub use automata::{OriginMatcher, RuleId, REGEX_DFA_SIZE_LIMIT};

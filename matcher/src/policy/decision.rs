@@ -141,18 +141,34 @@ pub struct Decision<'p, 'r> {
     lines: LinesWithNames,
 }
 
-/// The response headers, as bits of [`Decision::headers`], in the order they are produced.
-struct Header;
+/// The response headers, as bits of [`Decision::headers`], in the order they are produced. The
+/// adapters read them through [`ResponseHeaders::next_header`], so that they can map a header to
+/// their own name type without comparing strings.
+pub(crate) struct Header;
 
 impl Header {
-    const ALLOW_ORIGIN: u8 = 1 << 0;
-    const ALLOW_CREDENTIALS: u8 = 1 << 1;
-    const ALLOW_METHODS: u8 = 1 << 2;
-    const ALLOW_HEADERS: u8 = 1 << 3;
-    const MAX_AGE: u8 = 1 << 4;
-    const ALLOW_PRIVATE_NETWORK: u8 = 1 << 5;
-    const EXPOSE_HEADERS: u8 = 1 << 6;
-    const VARY: u8 = 1 << 7;
+    pub(crate) const ALLOW_ORIGIN: u8 = 1 << 0;
+    pub(crate) const ALLOW_CREDENTIALS: u8 = 1 << 1;
+    pub(crate) const ALLOW_METHODS: u8 = 1 << 2;
+    pub(crate) const ALLOW_HEADERS: u8 = 1 << 3;
+    pub(crate) const MAX_AGE: u8 = 1 << 4;
+    pub(crate) const ALLOW_PRIVATE_NETWORK: u8 = 1 << 5;
+    pub(crate) const EXPOSE_HEADERS: u8 = 1 << 6;
+    pub(crate) const VARY: u8 = 1 << 7;
+
+    /// The lowercase name of `header` (one bit).
+    pub(crate) fn name(header: u8) -> &'static str {
+        match header {
+            Header::ALLOW_ORIGIN => names::ALLOW_ORIGIN,
+            Header::ALLOW_CREDENTIALS => names::ALLOW_CREDENTIALS,
+            Header::ALLOW_METHODS => names::ALLOW_METHODS,
+            Header::ALLOW_HEADERS => names::ALLOW_HEADERS,
+            Header::MAX_AGE => names::MAX_AGE,
+            Header::ALLOW_PRIVATE_NETWORK => names::ALLOW_PRIVATE_NETWORK,
+            Header::EXPOSE_HEADERS => names::EXPOSE_HEADERS,
+            _ => names::VARY,
+        }
+    }
 }
 
 impl Policy {
@@ -309,11 +325,10 @@ pub struct ResponseHeaders<'p, 'r> {
     lines: LinesWithNames,
 }
 
-impl<'p: 'r, 'r> Iterator for ResponseHeaders<'p, 'r> {
-    type Item = (&'static str, &'r [u8]);
-
+impl<'p: 'r, 'r> ResponseHeaders<'p, 'r> {
+    /// The next header as its [`Header`] bit and value.
     #[inline]
-    fn next(&mut self) -> Option<Self::Item> {
+    pub(crate) fn next_header(&mut self) -> Option<(u8, &'r [u8])> {
         if self.headers == 0 {
             return None;
         }
@@ -328,26 +343,21 @@ impl<'p: 'r, 'r> Iterator for ResponseHeaders<'p, 'r> {
             if self.lines == 0 {
                 self.headers ^= header;
             }
-            return Some((names::ALLOW_HEADERS, req.request_headers[line]));
+            return Some((header, req.request_headers[line]));
         }
         self.headers ^= header;
-        Some(match header {
+        let value = match header {
             Header::ALLOW_ORIGIN => {
-                let value = if p.any_origin {
+                if p.any_origin {
                     ANY.as_bytes()
                 } else {
                     req.origin.unwrap_or_default()
-                };
-                (names::ALLOW_ORIGIN, value)
+                }
             }
-            Header::ALLOW_CREDENTIALS => (names::ALLOW_CREDENTIALS, TRUE.as_bytes()),
-            Header::ALLOW_METHODS => (names::ALLOW_METHODS, req.request_method.unwrap_or_default()),
-            Header::MAX_AGE => (names::MAX_AGE, p.max_age.as_deref().unwrap_or_default()),
-            Header::ALLOW_PRIVATE_NETWORK => (names::ALLOW_PRIVATE_NETWORK, TRUE.as_bytes()),
-            Header::EXPOSE_HEADERS => (
-                names::EXPOSE_HEADERS,
-                p.expose.as_deref().unwrap_or_default(),
-            ),
+            Header::ALLOW_CREDENTIALS | Header::ALLOW_PRIVATE_NETWORK => TRUE.as_bytes(),
+            Header::ALLOW_METHODS => req.request_method.unwrap_or_default(),
+            Header::MAX_AGE => p.max_age.as_deref().unwrap_or_default(),
+            Header::EXPOSE_HEADERS => p.expose.as_deref().unwrap_or_default(),
             _ => {
                 let vary = match d.kind {
                     DecisionKind::PreflightAllowed if p.any_origin => VARY_PREFLIGHT_ANY,
@@ -356,8 +366,19 @@ impl<'p: 'r, 'r> Iterator for ResponseHeaders<'p, 'r> {
                     }
                     _ => VARY_ORIGIN,
                 };
-                (names::VARY, vary.as_bytes())
+                vary.as_bytes()
             }
-        })
+        };
+        Some((header, value))
+    }
+}
+
+impl<'p: 'r, 'r> Iterator for ResponseHeaders<'p, 'r> {
+    type Item = (&'static str, &'r [u8]);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_header()
+            .map(|(header, value)| (Header::name(header), value))
     }
 }

@@ -20,6 +20,8 @@ mod load;
 pub(crate) mod request_headers;
 
 pub use config::PolicyConfig;
+#[cfg(feature = "http")]
+pub(crate) use decision::Header;
 pub use decision::{Decision, DecisionKind, DenyReason, Request, ResponseHeaders};
 pub use diagnostics::{Diagnostic, Kind as DiagnosticKind, PolicyErrors, Position, Severity};
 #[cfg(feature = "toml")]
@@ -127,6 +129,18 @@ impl Policy {
     /// The status of an allowed preflight.
     pub fn preflight_status(&self) -> u16 {
         self.preflight_status
+    }
+
+    /// The `Access-Control-Max-Age` value, when one is configured (for adapters that prepare it once).
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub(crate) fn max_age_value(&self) -> Option<&[u8]> {
+        self.max_age.as_deref()
+    }
+
+    /// The `Access-Control-Expose-Headers` value, when one is configured.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub(crate) fn expose_value(&self) -> Option<&[u8]> {
+        self.expose.as_deref()
     }
 }
 

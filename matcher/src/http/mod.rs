@@ -4,6 +4,9 @@
 //! [`RequestView::apply`] and [`RequestView::preflight_response`] for a decision about the view's
 //! request, which reuse the request's header values instead of copying them.
 //!
+//! A service that must move the request on before the response exists (a tower layer) decides with
+//! [`HttpPolicy::decide`] instead, which returns a [`Verdict`] that no longer borrows the request.
+//!
 //! The policy owns the CORS response headers: whatever the upstream response set, [`apply`] leaves it
 //! with exactly the `Access-Control-*` headers the decision gives, on every path (a request without
 //! `Origin` included), and merges the decision's `Vary` tokens into the upstream's.
@@ -34,6 +37,10 @@
 //! assert_eq!(upstream.get_all("vary").iter().collect::<Vec<_>>(), ["Accept-Encoding", "Origin"]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+
+mod verdict;
+
+pub use verdict::{HttpPolicy, Verdict};
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue, VARY};
 use http::{Method, Response, StatusCode};

@@ -117,3 +117,128 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::Waker;
+
+    use tower_layer::Layer;
+
+    use super::*;
+    use crate::policy::{Policy, PolicyConfig};
+    use crate::tower::{CorsLayer, SharedPolicy};
+
+    /// A service answering 200 with an empty body, counting its calls.
+    #[derive(Clone)]
+    struct Counting(Arc<AtomicUsize>);
+
+    impl Service<Request<()>> for Counting {
+        type Response = Response<()>;
+        type Error = std::convert::Infallible;
+        type Future = std::future::Ready<Result<Response<()>, Self::Error>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _: Request<()>) -> Self::Future {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            std::future::ready(Ok(Response::new(())))
+        }
+    }
+
+    fn request(method: &str, pairs: &[(&str, &str)]) -> Request<()> {
+        let mut builder = Request::builder().method(method).uri("/");
+        for (n, v) in pairs {
+            builder = builder.header(*n, *v);
+        }
+        builder.body(()).unwrap()
+    }
+
+    fn poll<F: Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        match future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(output) => output,
+            Poll::Pending => panic!("the test services are ready at once"),
+        }
+    }
+
+    fn config(origins: &[&str]) -> PolicyConfig {
+        PolicyConfig::new(origins.iter().copied()).methods(["PUT"])
+    }
+
+    #[test]
+    fn a_preflight_never_reaches_the_inner_service() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let layer = CorsLayer::from_config(&config(&["https://a.example"])).unwrap();
+        let mut cors = layer.layer(Counting(calls.clone()));
+        let preflight = [
+            ("origin", "https://a.example"),
+            ("access-control-request-method", "PUT"),
+        ];
+        let response = poll(cors.call(request("OPTIONS", &preflight))).unwrap();
+        assert_eq!(response.status(), 204);
+        assert_eq!(response.headers()["access-control-allow-methods"], "PUT");
+        let denied = [
+            ("origin", "https://b.example"),
+            ("access-control-request-method", "PUT"),
+        ];
+        assert_eq!(
+            poll(cors.call(request("OPTIONS", &denied)))
+                .unwrap()
+                .status(),
+            403
+        );
+        assert_eq!(calls.load(Ordering::Relaxed), 0);
+        // A plain OPTIONS (no Access-Control-Request-Method) is not a preflight: it is passed on.
+        let plain = [("origin", "https://a.example")];
+        assert_eq!(
+            poll(cors.call(request("OPTIONS", &plain)))
+                .unwrap()
+                .status(),
+            200
+        );
+        assert_eq!(calls.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn a_request_finishes_under_the_policy_it_started_with() {
+        let shared = SharedPolicy::new(Policy::new(&config(&["https://a.example"])).unwrap());
+        let mut cors = CorsLayer::shared(shared.clone()).layer(Counting(Arc::default()));
+        let from_b = [("origin", "https://b.example")];
+        // Decided now, under the policy that denies b; the response comes after the reload.
+        let before = cors.call(request("GET", &from_b));
+        shared.reload(&config(&["https://b.example"])).unwrap();
+        let old = poll(before).unwrap();
+        assert!(!old.headers().contains_key("access-control-allow-origin"));
+        let new = poll(cors.call(request("GET", &from_b))).unwrap();
+        assert_eq!(
+            new.headers()["access-control-allow-origin"],
+            "https://b.example"
+        );
+        // An invalid policy is refused, and the current one stays.
+        assert!(shared.reload(&config(&["https://c.example/path"])).is_err());
+        let still = poll(cors.call(request("GET", &from_b))).unwrap();
+        assert_eq!(
+            still.headers()["access-control-allow-origin"],
+            "https://b.example"
+        );
+    }
+
+    #[test]
+    fn the_layer_and_its_futures_are_send_sync_static() {
+        fn send_sync<T: Send + Sync + Clone + 'static>(_: &T) {}
+        fn send_static<T: Send + 'static>(_: &T) {}
+        let layer = CorsLayer::from_config(&config(&["https://a.example"])).unwrap();
+        send_sync(&layer);
+        let mut cors = layer.layer(Counting(Arc::default()));
+        send_sync(&cors);
+        let future = cors.call(request("GET", &[]));
+        send_static(&future);
+    }
+}

@@ -99,6 +99,14 @@ impl CorsLayer {
         Policy::from_toml_str(text).map(CorsLayer::new)
     }
 
+    /// A layer deciding with a policy file (TOML, read up to 16 MiB); every problem at once, located.
+    #[cfg(feature = "toml")]
+    pub fn from_toml_file(
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<CorsLayer, crate::policy::LoadError> {
+        Policy::from_toml_file(path).map(CorsLayer::new)
+    }
+
     /// A layer deciding with whatever policy `shared` holds when each request arrives.
     #[must_use]
     pub fn shared(shared: SharedPolicy) -> CorsLayer {

@@ -77,4 +77,16 @@ impl SharedPolicy {
         self.store(policy);
         Ok(diagnostics)
     }
+
+    /// [`SharedPolicy::reload`] from a policy file (TOML, read up to 16 MiB), diagnostics located.
+    #[cfg(feature = "toml")]
+    pub fn reload_from_toml_file(
+        &self,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<Vec<Diagnostic>, crate::policy::LoadError> {
+        let policy = Policy::from_toml_file(path)?;
+        let diagnostics = policy.diagnostics().to_vec();
+        self.store(policy);
+        Ok(diagnostics)
+    }
 }

@@ -21,3 +21,9 @@ pub mod decision;
 pub mod fuzzing;
 pub mod reference;
 pub mod seeds;
+
+/// The workspace README's Rust examples, compiled and run as doctests here rather than in the library,
+/// whose published package does not hold the workspace README.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -103,11 +103,6 @@ pub use policy::{
     PolicyErrors, Position, Request, Severity,
 };
 
-/// The workspace README's Rust examples, compiled and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;
-
 /// The crate README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

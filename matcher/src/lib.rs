@@ -14,9 +14,12 @@
 //!   policy file, [`Policy::from_toml_file`], feature `toml`), then per request call
 //!   [`Policy::evaluate`] with the request's [`Request`] headers and set the [`Decision`]'s headers on
 //!   the response (or answer a preflight with them).
-//! - **On the `http` crate's types** (tower, hyper, axum): the [`http`] adapter (feature
-//!   `http`, on by default) reads the request from an `http::HeaderMap` and applies the decision to the
-//!   response, removing whatever CORS headers the upstream set.
+//! - **A tower-based server** (axum, hyper, tonic): [`tower::CorsLayer`] (feature `tower`) answers
+//!   preflights and sets the policy's headers on every response; [`tower::SharedPolicy`] swaps the
+//!   policy while the server runs.
+//! - **Otherwise on the `http` crate's types**: the [`http`] adapter (feature `http`, on by default)
+//!   reads the request from an `http::HeaderMap` and applies the decision to the response, removing
+//!   whatever CORS headers the upstream set.
 //! - **Only "is this origin allowed, and by which entry?"**: [`OriginMatcher`].
 //!
 //! ```
@@ -67,6 +70,7 @@
 //! 4. what an entry lets in beyond its text: public suffixes, the language of regexes (private);
 //! 5. [`policy`]: the CORS decision ([`Policy`]: configuration, validation, evaluation);
 //! 6. [`http`] (feature `http`, default): the adapter for `http` requests and responses.
+//! 7. [`tower`] (feature `tower`): the layer, on top of [`http`].
 //!
 //! # Features
 //!
@@ -79,6 +83,9 @@
 //! - `serde`: `Deserialize` for [`PolicyConfig`] (the policy file format; unknown keys are errors).
 //! - `toml`: [`Policy::from_toml_str`] and [`Policy::from_toml_file`], with every diagnostic located
 //!   by line and column (implies `serde`).
+//! - `tower`: the [`tower`] layer, [`tower::CorsLayer`] and [`tower::Cors`], for axum, hyper and any
+//!   `tower::Service<http::Request<B>>`, and [`tower::SharedPolicy`] to swap the policy atomically
+//!   (implies `http`).
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -70,8 +70,9 @@ impl From<Policy> for HttpPolicy {
 /// The headers a verdict sets, inline up to six.
 type Headers = SmallVec<[(HeaderName, HeaderValue); 6]>;
 
-/// A decision about an `http` request, detached from the request: see the [module docs](self).
-/// `Send + Sync + 'static`.
+/// A decision about an `http` request, detached from the request ([`HttpPolicy::decide`]): the kind,
+/// the status of a preflight answer and each header to set, with the echoed request values held as
+/// clones of the request's own `HeaderValue`s. `Send + Sync + 'static`.
 #[derive(Clone, Debug)]
 pub struct Verdict {
     kind: DecisionKind,

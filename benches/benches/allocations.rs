@@ -1,6 +1,7 @@
 //! Allocations per request on the `saas` trace, for corsmatch and each peer, and the memory of
 //! compiling the `saas` policy and the 100 000 / 10 000 / 100 allowlist of the compile target
-//! (ARCHITECTURE.md, "Performance targets") — counted by a global allocator, not timed. Run with
+//! (ARCHITECTURE.md, "Performance targets"), and per request through the tower layers (corsmatch's
+//! `Cors`, tower-http 0.7 and 0.6) — counted by a global allocator, not timed. Run with
 //! `cargo bench -p corsmatch-benches --bench allocations`; it prints Markdown tables.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -10,6 +11,7 @@ use std::time::Instant;
 
 use corsmatch::policy::Policy;
 use corsmatch::{Allowlist, OriginMatcher};
+use corsmatch_benches::layer;
 use corsmatch_benches::peers::{self, PredicateMatcher, RegexSetMatcher};
 use corsmatch_conformance::decision::NaiveEngine;
 use corsmatch_workload::{policies, replay};
@@ -64,6 +66,98 @@ fn count(f: impl FnOnce()) -> u64 {
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     f();
     ALLOCATIONS.load(Ordering::Relaxed) - before
+}
+
+/// Allocations of one request through `service` (its upstream given a prepared response first, by
+/// `upstream`), the request and the upstream's response built beforehand; the mean of 100 calls
+/// after a first one.
+fn per_request<S>(
+    service: &mut S,
+    upstream: fn(&mut S) -> Option<&mut layer::Upstream>,
+    request: fn() -> http::Request<()>,
+) -> f64
+where
+    S: tower::Service<
+        http::Request<()>,
+        Response = http::Response<()>,
+        Error = std::convert::Infallible,
+    >,
+{
+    let mut total = 0;
+    for round in 0..=100 {
+        let request = request();
+        if let Some(upstream) = upstream(service) {
+            upstream.prepare(layer::upstream_response());
+        }
+        let mut response = None;
+        let allocations = count(|| response = Some(layer::serve(service, request)));
+        drop(black_box(response));
+        if round > 0 {
+            total += allocations;
+        }
+    }
+    total as f64 / 100.0
+}
+
+/// Allocations per request through each tower layer (`src/layer.rs`): an allowed preflight with the
+/// 13 headers a browser sends, and an allowed `GET` whose upstream response has 7 headers; request
+/// values share one buffer, as a server's do.
+fn layers() {
+    println!("\nAllocations per request through the tower layers (`src/layer.rs`):\n");
+    println!("| engine | preflight | actual request |");
+    println!("|---|---|---|");
+    let row = |name: &str, preflight: Option<f64>, actual: f64| {
+        let preflight = preflight.map_or("".to_string(), |p| format!("{p:.2}"));
+        println!("| {name} | {preflight} | {actual:.2} |");
+    };
+    row(
+        "corsmatch `Cors`",
+        Some(per_request(
+            &mut layer::corsmatch_layer(),
+            |s| Some(s.get_mut()),
+            layer::preflight,
+        )),
+        per_request(
+            &mut layer::corsmatch_layer(),
+            |s| Some(s.get_mut()),
+            layer::actual,
+        ),
+    );
+    row(
+        "tower-http 0.7 `CorsLayer`",
+        Some(per_request(
+            &mut layer::tower_http_07(),
+            |s| Some(s.get_mut()),
+            layer::preflight,
+        )),
+        per_request(
+            &mut layer::tower_http_07(),
+            |s| Some(s.get_mut()),
+            layer::actual,
+        ),
+    );
+    row(
+        "tower-http 0.6 `CorsLayer`",
+        Some(per_request(
+            &mut layer::tower_http_06(),
+            |s| Some(s.get_mut()),
+            layer::preflight,
+        )),
+        per_request(
+            &mut layer::tower_http_06(),
+            |s| Some(s.get_mut()),
+            layer::actual,
+        ),
+    );
+    row(
+        "floor (preflight: the response built from prepared values; actual: the upstream alone)",
+        Some(per_request(
+            &mut layer::Floor::new(),
+            |_| None,
+            layer::preflight,
+        )),
+        per_request(&mut layer::Upstream::new(), |s| Some(s), layer::actual),
+    );
 }
 
 /// Builds `T` and reports the time, the allocations, the peak heap above the starting point while
@@ -192,6 +286,8 @@ fn main() {
         }),
         n,
     );
+
+    layers();
 
     println!(
         "\nCompiling (time from this single run; peak = heap high-water mark while building):\n"

@@ -10,7 +10,9 @@
 //! n = 1 000); `preflight/allowed`, one full preflight decision and the iteration over its response
 //! headers; and `preflight/hostile_request_headers`, one preflight whose
 //! `Access-Control-Request-Headers` line is 1 MiB of commas, which must be refused after looking
-//! at the line's length alone.
+//! at the line's length alone. The group `layers` (module `tower_layers`) counts one request through
+//! each tower layer and its floor: `layer/*` (corsmatch), `tower_http/*`, `tower_http_06/*`,
+//! `floor/preflight` and `upstream/actual`.
 //!
 //! Only the calls are counted: gungraun runs each `setup =` function before it starts collecting,
 //! so building the matcher or policy and the request bytes is not measured. The setups also make
@@ -295,12 +297,157 @@ mod benches {
     );
 }
 
+/// The tower layers (`src/layer.rs`): one request each, through corsmatch's `Cors`, tower-http 0.7's
+/// and 0.6's `CorsLayer` and the floors, around the same trivial upstream. The bench ids:
+/// `layer/{preflight,actual}` (corsmatch), `tower_http/{preflight,actual}` (0.7),
+/// `tower_http_06/{preflight,actual}`, `floor/preflight` (the same 204 response built from prepared
+/// header values, no decision) and `upstream/actual` (the upstream alone). Each counts `poll_ready`,
+/// `call` and the poll of the future, dropping the request included (every engine drops it, or its
+/// upstream does); not dropping the response, which the bench returns.
+mod tower_layers {
+    use std::convert::Infallible;
+
+    use corsmatch_benches::layer::{self as fixtures, Floor, Upstream};
+    use gungraun::{library_benchmark, library_benchmark_group};
+    use http::{Request, Response};
+    use tower::Service;
+
+    /// What a bench sends.
+    #[derive(Clone, Copy)]
+    enum Kind {
+        Preflight,
+        Actual,
+    }
+
+    /// Setup: `service`, checked on two requests of `kind` (which also does any one-time work
+    /// before the measured call; `upstream_only`: the service is the upstream, which sets no CORS
+    /// headers), its upstream given its next response by `upstream`, leaked, and the request to
+    /// measure.
+    fn setup<S>(
+        mut service: S,
+        upstream: fn(&mut S) -> Option<&mut Upstream>,
+        kind: Kind,
+        upstream_only: bool,
+    ) -> (&'static mut S, Request<()>)
+    where
+        S: Service<Request<()>, Response = Response<()>, Error = Infallible>,
+    {
+        let request = || match kind {
+            Kind::Preflight => fixtures::preflight(),
+            Kind::Actual => fixtures::actual(),
+        };
+        let check = match kind {
+            Kind::Preflight => fixtures::assert_allowed_preflight,
+            // The upstream alone answers without CORS headers.
+            Kind::Actual if upstream_only => |response: &Response<()>| {
+                assert_eq!(response.headers().len(), fixtures::RESPONSE_HEADERS.len());
+            },
+            Kind::Actual => fixtures::assert_allowed_actual,
+        };
+        for _ in 0..2 {
+            if let Some(upstream) = upstream(&mut service) {
+                upstream.prepare(fixtures::upstream_response());
+            }
+            check(&fixtures::serve(&mut service, request()));
+        }
+        if let Some(upstream) = upstream(&mut service) {
+            upstream.prepare(fixtures::upstream_response());
+        }
+        (Box::leak(Box::new(service)), request())
+    }
+
+    fn corsmatch(kind: Kind) -> (&'static mut fixtures::CorsmatchService, Request<()>) {
+        setup(
+            fixtures::corsmatch_layer(),
+            |s| Some(s.get_mut()),
+            kind,
+            false,
+        )
+    }
+
+    fn tower_http_07(kind: Kind) -> (&'static mut fixtures::TowerHttp07Service, Request<()>) {
+        setup(
+            fixtures::tower_http_07(),
+            |s| Some(s.get_mut()),
+            kind,
+            false,
+        )
+    }
+
+    fn tower_http_06_setup(kind: Kind) -> (&'static mut fixtures::TowerHttp06Service, Request<()>) {
+        setup(
+            fixtures::tower_http_06(),
+            |s| Some(s.get_mut()),
+            kind,
+            false,
+        )
+    }
+
+    fn floor_setup(kind: Kind) -> (&'static mut Floor, Request<()>) {
+        setup(Floor::new(), |_| None, kind, false)
+    }
+
+    fn upstream_setup(kind: Kind) -> (&'static mut Upstream, Request<()>) {
+        setup(Upstream::new(), |s| Some(s), kind, true)
+    }
+
+    // corsmatch's `Cors` (`corsmatch::tower`).
+    #[library_benchmark]
+    #[bench::preflight(corsmatch(Kind::Preflight))]
+    #[bench::actual(corsmatch(Kind::Actual))]
+    fn layer(
+        (service, request): (&'static mut fixtures::CorsmatchService, Request<()>),
+    ) -> Response<()> {
+        fixtures::serve(service, request)
+    }
+
+    // tower-http 0.7's `CorsLayer`.
+    #[library_benchmark]
+    #[bench::preflight(tower_http_07(Kind::Preflight))]
+    #[bench::actual(tower_http_07(Kind::Actual))]
+    fn tower_http(
+        (service, request): (&'static mut fixtures::TowerHttp07Service, Request<()>),
+    ) -> Response<()> {
+        fixtures::serve(service, request)
+    }
+
+    // tower-http 0.6's `CorsLayer`.
+    #[library_benchmark]
+    #[bench::preflight(tower_http_06_setup(Kind::Preflight))]
+    #[bench::actual(tower_http_06_setup(Kind::Actual))]
+    fn tower_http_06(
+        (service, request): (&'static mut fixtures::TowerHttp06Service, Request<()>),
+    ) -> Response<()> {
+        fixtures::serve(service, request)
+    }
+
+    // The preflight's floor: the same response from prepared header values, no decision.
+    #[library_benchmark]
+    #[bench::preflight(floor_setup(Kind::Preflight))]
+    fn floor((service, request): (&'static mut Floor, Request<()>)) -> Response<()> {
+        fixtures::serve(service, request)
+    }
+
+    // The actual request's floor: the upstream alone.
+    #[library_benchmark]
+    #[bench::actual(upstream_setup(Kind::Actual))]
+    fn upstream((service, request): (&'static mut Upstream, Request<()>)) -> Response<()> {
+        fixtures::serve(service, request)
+    }
+
+    library_benchmark_group!(
+        name = layers;
+        benchmarks = layer, tower_http, tower_http_06, floor, upstream
+    );
+}
+
 use benches::hot_paths;
 use gungraun::{main, Callgrind, LibraryBenchmarkConfig};
+use tower_layers::layers;
 
 main!(
     // Only the instruction count (Ir) is gated: without the cache simulation the runs are faster,
     // and the simulated cache numbers would be noise for the gate anyway.
     config = LibraryBenchmarkConfig::default().tool(Callgrind::with_args(["--cache-sim=no"]));
-    library_benchmark_groups = hot_paths
+    library_benchmark_groups = hot_paths, layers
 );

@@ -1,5 +1,6 @@
 //! Workload helpers and peers shared by the corsmatch benchmarks.
 
+pub mod layer;
 pub mod peers;
 
 /// `n` distinct exact origins, `https://app{i}.tenant{i % 97}.example.com`.

@@ -648,4 +648,129 @@ mod tests {
             assert_eq!(vary(&response), after, "Vary before: {before:?}, twice");
         }
     }
+
+    /// What the view reads, as owned bytes: method, origin, requested method, lines, private network.
+    type Read = (
+        Vec<u8>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Vec<Vec<u8>>,
+        bool,
+    );
+
+    fn read(request: &Request<'_>) -> Read {
+        (
+            request.method.to_vec(),
+            request.origin.map(<[u8]>::to_vec),
+            request.request_method.map(<[u8]>::to_vec),
+            request.request_headers.iter().map(|l| l.to_vec()).collect(),
+            request.private_network,
+        )
+    }
+
+    /// The view read with one lookup per header, as the header map's own accessors give them: the
+    /// one-pass reader must see exactly this.
+    fn by_lookups(method: &Method, headers: &HeaderMap) -> Read {
+        let single = |name: &str| {
+            let all: Vec<_> = headers.get_all(name).iter().collect();
+            match all.len() {
+                0 => None,
+                1 => Some(all[0].as_bytes().to_vec()),
+                _ => Some(Vec::new()),
+            }
+        };
+        (
+            method.as_str().as_bytes().to_vec(),
+            single("origin"),
+            single("access-control-request-method"),
+            headers
+                .get_all("access-control-request-headers")
+                .iter()
+                .take(MAX_LINES + 1)
+                .map(|v| v.as_bytes().to_vec())
+                .collect(),
+            headers
+                .get("access-control-request-private-network")
+                .is_some_and(|v| v == "true"),
+        )
+    }
+
+    #[test]
+    fn one_pass_reads_what_lookups_read() {
+        let pairs: &[&[(&str, &str)]] = &[
+            &[],
+            &[("origin", "https://app.example.com")],
+            &[
+                ("origin", "https://a.example"),
+                ("origin", "https://b.example"),
+            ],
+            &[
+                ("host", "api.example.com"),
+                ("access-control-request-method", "PUT"),
+                ("accept", "*/*"),
+                ("origin", "https://app.example.com"),
+                ("access-control-request-headers", "content-type"),
+                ("access-control-request-method", "DELETE"),
+                ("access-control-request-headers", " , "),
+                ("access-control-request-headers", "x-request-id"),
+            ],
+            &[
+                ("access-control-request-private-network", "false"),
+                ("access-control-request-private-network", "true"),
+                ("origin", "https://app.example.com"),
+            ],
+            &[
+                ("access-control-request-private-network", "true"),
+                ("access-control-request-private-network", "false"),
+            ],
+            &[("access-control-request-private-network", "TRUE")],
+        ];
+        let mut many = HeaderMap::new();
+        for i in 0..20 {
+            many.append(
+                "access-control-request-headers",
+                format!("x-h{i}").parse().unwrap(),
+            );
+        }
+        many.insert("origin", "https://app.example.com".parse().unwrap());
+        let mut maps: Vec<HeaderMap> = pairs
+            .iter()
+            .map(|pairs| {
+                let mut headers = HeaderMap::new();
+                for (name, value) in *pairs {
+                    headers.append(
+                        HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                        value.parse().unwrap(),
+                    );
+                }
+                headers
+            })
+            .collect();
+        maps.push(many);
+        let policy = policy(false);
+        for headers in &maps {
+            for method in [Method::OPTIONS, Method::GET, Method::POST] {
+                let view = RequestView::new(&method, headers);
+                assert_eq!(
+                    read(&view.request()),
+                    by_lookups(&method, headers),
+                    "{headers:?}"
+                );
+                // The layer's reading gives the same decision.
+                let mut lean = RequestView::empty(&method);
+                lean.read_for_decision(headers);
+                let (a, b) = (
+                    policy.evaluate(&view.request()),
+                    policy.evaluate(&lean.request()),
+                );
+                assert_eq!(a.kind(), b.kind(), "{method} {headers:?}");
+                assert_eq!(a.reason(), b.reason(), "{method} {headers:?}");
+                assert!(a.headers().eq(b.headers()), "{method} {headers:?}");
+            }
+        }
+        assert_eq!(
+            RequestView::new(&Method::OPTIONS, &maps[maps.len() - 1]).line_count,
+            MAX_LINES + 1
+        );
+    }
 }

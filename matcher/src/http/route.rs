@@ -137,3 +137,148 @@ impl HttpPolicy {
         Route::Answer(response)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Policy, PolicyConfig};
+
+    /// Policies that differ in every way the answers depend on.
+    fn policies() -> Vec<HttpPolicy> {
+        let base = |origins: &[&str]| PolicyConfig::new(origins.to_vec());
+        [
+            base(&["https://app.example.com"])
+                .methods(["PUT"])
+                .request_headers(["content-type", "x-request-id"])
+                .expose_headers(["x-request-id"])
+                .credentials(true)
+                .max_age(600)
+                .private_network(true),
+            base(&["https://app.example.com"]).methods(["PUT"]),
+            base(&["*"])
+                .methods(["*"])
+                .request_headers(["*"])
+                .preflight_status(200),
+        ]
+        .iter()
+        .map(|config| HttpPolicy::new(Policy::new(config).unwrap()))
+        .collect()
+    }
+
+    /// Requests of every kind: preflights allowed and denied, with none, one and several
+    /// request-header lines, with Private Network Access; a plain `OPTIONS`; actual requests allowed,
+    /// denied and without `Origin`.
+    fn requests() -> Vec<(Method, HeaderMap)> {
+        let map = |pairs: &[(&str, &str)]| {
+            let mut headers = HeaderMap::new();
+            for (name, value) in pairs {
+                headers.append(
+                    http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                    value.parse().unwrap(),
+                );
+            }
+            headers
+        };
+        let origin = ("origin", "https://app.example.com");
+        let put = ("access-control-request-method", "PUT");
+        let line = |l| ("access-control-request-headers", l);
+        let pna = ("access-control-request-private-network", "true");
+        let options = |pairs: &[(&str, &str)]| (Method::OPTIONS, map(pairs));
+        vec![
+            options(&[origin, put]),
+            options(&[origin, put, line("content-type")]),
+            options(&[origin, put, line(" , "), line("x-request-id")]),
+            options(&[origin, put, line("content-type"), line("x-request-id")]),
+            options(&[origin, put, line("content-type"), pna]),
+            options(&[origin, put, pna]),
+            options(&[origin, ("access-control-request-method", "PATCH")]),
+            options(&[origin, put, line("x-other")]),
+            options(&[("origin", "https://evil.example"), put]),
+            options(&[origin]),
+            (Method::GET, map(&[origin])),
+            (Method::GET, map(&[("origin", "https://evil.example")])),
+            (Method::GET, map(&[])),
+            (Method::POST, map(&[origin, put, line("content-type")])),
+        ]
+    }
+
+    /// Upstream responses' headers: none, a `Vary` of their own, stale CORS headers.
+    fn upstreams() -> Vec<HeaderMap> {
+        let mut vary = HeaderMap::new();
+        vary.insert("content-type", "text/plain".parse().unwrap());
+        vary.insert(header::VARY, "Accept-Encoding".parse().unwrap());
+        let mut stale = vary.clone();
+        stale.append(header::VARY, "origin".parse().unwrap());
+        stale.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            "https://evil.example".parse().unwrap(),
+        );
+        stale.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            "x-secret".parse().unwrap(),
+        );
+        vec![HeaderMap::new(), vary, stale]
+    }
+
+    /// Every header in the map's order, as strings.
+    fn all(headers: &HeaderMap) -> Vec<(String, String)> {
+        headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_string()))
+            .collect()
+    }
+
+    /// The layer's answers and what it sets on a response are those of the verdict, header by header
+    /// and in the same order: the prepared answers (one request-header line at most) and the ones
+    /// built header by header (several lines) alike.
+    #[test]
+    fn the_layer_answers_and_applies_as_the_verdict_does() {
+        let (mut answered, mut prepared, mut passed) = (0, 0, 0);
+        for policy in policies() {
+            for (method, headers) in requests() {
+                let verdict = policy.decide(&method, &headers);
+                match policy.route::<()>(&method, &headers) {
+                    Route::Answer(response) => {
+                        let mut view = RequestView::empty(&method);
+                        view.read_for_decision(&headers);
+                        let decision = policy.policy().evaluate(&view.request());
+                        if policy.answers.response::<()>(&view, &decision).is_some() {
+                            prepared += 1;
+                        }
+                        let want = verdict.into_preflight_response::<()>().unwrap();
+                        assert_eq!(response.status(), want.status(), "{headers:?}");
+                        assert_eq!(all(response.headers()), all(want.headers()), "{headers:?}");
+                        answered += 1;
+                    }
+                    Route::PassOn(pass) => {
+                        assert_eq!(verdict.status(), None);
+                        assert!(matches!(pass, Pass::Headers { .. }), "{headers:?}");
+                        for upstream in upstreams() {
+                            let (mut got, mut want) = (upstream.clone(), upstream);
+                            match &pass {
+                                Pass::Headers {
+                                    trues,
+                                    origin,
+                                    expose,
+                                    vary,
+                                } => Pass::Headers {
+                                    trues: *trues,
+                                    origin: origin.clone(),
+                                    expose: expose.clone(),
+                                    vary: *vary,
+                                },
+                                Pass::Verdict(verdict) => Pass::Verdict(verdict.clone()),
+                            }
+                            .apply(&mut got);
+                            verdict.clone().apply(&mut want);
+                            assert_eq!(all(&got), all(&want), "{headers:?}");
+                        }
+                        passed += 1;
+                    }
+                }
+            }
+        }
+        // Two allowed preflights echo two lines: answered header by header.
+        assert_eq!((answered, prepared, passed), (27, 25, 15));
+    }
+}

@@ -3,8 +3,8 @@
 //! service, and the engines around it, each a `tower::Service` polled to completion in-process.
 //!
 //! * corsmatch's `Cors` (`corsmatch::tower`), from [`corsmatch_layer`];
-//! * tower-http's `CorsLayer`, 0.7 and 0.6 (the version axum 0.8 pins), from [`tower_http_07`] and
-//!   [`tower_http_06`], configured with the same origin list, methods, request headers, exposed
+//! * tower-http's `CorsLayer`, 0.7 and 0.6 (the version axum 0.8 pins), from [`tower_http_07()`] and
+//!   [`tower_http_06()`], configured with the same origin list, methods, request headers, exposed
 //!   headers, credentials and max age;
 //! * the preflight's floor in the `http` crate, [`Floor`]: the same response with the same headers,
 //!   appended from prepared `HeaderValue`s, without any decision;

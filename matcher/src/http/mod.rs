@@ -38,11 +38,15 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "tower")]
+mod answers;
+#[cfg(feature = "tower")]
+pub(crate) mod route;
 mod verdict;
 
 pub use verdict::{HttpPolicy, Verdict};
 
-use http::header::{self, HeaderMap, HeaderName, HeaderValue, VARY};
+use http::header::{self, Entry, HeaderMap, HeaderName, HeaderValue, VARY};
 use http::{Method, Response, StatusCode};
 
 use crate::policy::fetch::{names, values};
@@ -73,43 +77,85 @@ static NO_VALUE: HeaderValue = HeaderValue::from_static("");
 /// `Access-Control-Request-Private-Network` (not among `http`'s constants).
 const REQUEST_PRIVATE_NETWORK: HeaderName = HeaderName::from_static(names::REQUEST_PRIVATE_NETWORK);
 
+/// The value of a single-valued header. Two values for it: treated as absent-but-present garbage,
+/// which the grammar rejects (an empty value is not an origin, nor a method).
+fn one(headers: &HeaderMap, name: HeaderName) -> Option<&HeaderValue> {
+    let mut all = headers.get_all(name).iter();
+    let first = all.next()?;
+    Some(if all.next().is_some() {
+        &NO_VALUE
+    } else {
+        first
+    })
+}
+
 impl<'r> RequestView<'r> {
     /// Reads the view from a request's method and headers.
     #[must_use]
     pub fn new(method: &'r Method, headers: &'r HeaderMap) -> RequestView<'r> {
-        let one = |name: HeaderName| -> Option<&'r HeaderValue> {
-            let mut all = headers.get_all(name).iter();
-            let first = all.next()?;
-            // Two values for a single-valued header: treat as absent-but-present garbage, which the
-            // grammar rejects (an empty value is not an origin, nor a method).
-            Some(if all.next().is_some() {
-                &NO_VALUE
-            } else {
-                first
-            })
-        };
-        let mut lines = [&b""[..]; MAX_LINES + 1];
-        let mut line_values = [&NO_VALUE; MAX_LINES + 1];
-        let mut line_count = 0;
-        for value in headers.get_all(header::ACCESS_CONTROL_REQUEST_HEADERS) {
-            if line_count == lines.len() {
-                break;
-            }
-            lines[line_count] = value.as_bytes();
-            line_values[line_count] = value;
-            line_count += 1;
+        let mut view = RequestView::empty(method);
+        view.read_all(headers);
+        view
+    }
+
+    /// Reads into this view (made with [`RequestView::empty`]) only what
+    /// [`crate::policy::Policy::evaluate`] reads for the request: the `Access-Control-Request-*`
+    /// headers only for an `OPTIONS` request. The decision is the same as with [`RequestView::new`];
+    /// a request that is not a preflight is read with one lookup.
+    #[inline]
+    pub(crate) fn read_for_decision(&mut self, headers: &'r HeaderMap) {
+        if self.method == b"OPTIONS" {
+            self.read_all(headers);
+        } else {
+            self.origin = one(headers, header::ORIGIN);
         }
+    }
+
+    /// A view of a request with `method` and no CORS headers.
+    #[inline]
+    pub(crate) fn empty(method: &'r Method) -> RequestView<'r> {
         RequestView {
             method: method.as_str().as_bytes(),
-            origin: one(header::ORIGIN),
-            request_method: one(header::ACCESS_CONTROL_REQUEST_METHOD),
-            lines,
-            line_values,
-            line_count,
-            private_network: headers
-                .get(REQUEST_PRIVATE_NETWORK)
-                .is_some_and(|v| v.as_bytes() == b"true"),
+            origin: None,
+            request_method: None,
+            lines: [&b""[..]; MAX_LINES + 1],
+            line_values: [&NO_VALUE; MAX_LINES + 1],
+            line_count: 0,
+            private_network: false,
         }
+    }
+
+    /// Reads `Origin` and the `Access-Control-Request-*` headers in one pass over the map, comparing
+    /// names rather than hashing them. The map yields each name's values together and in order, so
+    /// this sees what lookups would: a second `Origin` or `Access-Control-Request-Method` makes the
+    /// value garbage ([`one`]), `Access-Control-Request-Headers` lines come in order, and only the
+    /// first `Access-Control-Request-Private-Network` counts.
+    fn read_all(&mut self, headers: &'r HeaderMap) {
+        let mut private_network = None;
+        for (name, value) in headers {
+            if *name == header::ORIGIN {
+                self.origin = Some(if self.origin.is_some() {
+                    &NO_VALUE
+                } else {
+                    value
+                });
+            } else if *name == header::ACCESS_CONTROL_REQUEST_METHOD {
+                self.request_method = Some(if self.request_method.is_some() {
+                    &NO_VALUE
+                } else {
+                    value
+                });
+            } else if *name == header::ACCESS_CONTROL_REQUEST_HEADERS {
+                if self.line_count < self.lines.len() {
+                    self.lines[self.line_count] = value.as_bytes();
+                    self.line_values[self.line_count] = value;
+                    self.line_count += 1;
+                }
+            } else if *name == REQUEST_PRIVATE_NETWORK && private_network.is_none() {
+                private_network = Some(value.as_bytes() == b"true");
+            }
+        }
+        self.private_network = private_network.unwrap_or(false);
     }
 
     /// The bytes-level request, for [`crate::policy::Policy::evaluate`].
@@ -237,7 +283,7 @@ fn write(
     headers.reserve(decision.headers().count());
     for (name, bytes) in decision.headers() {
         if name == names::VARY {
-            add_vary(headers, bytes);
+            add_vary(headers, bytes, static_value(bytes));
             continue;
         }
         // Values come from validated request headers or the policy: they are valid header values.
@@ -263,45 +309,74 @@ fn remove_cors_headers(headers: &mut HeaderMap) {
 }
 
 /// Appends the `tokens` (a comma-separated list) that `headers`' `Vary` does not already hold
-/// (case-insensitively, and none when it holds `*`), joined with `, `.
-fn add_vary(headers: &mut HeaderMap, tokens: &[u8]) {
-    let value = {
-        let missing = |token: &[u8]| {
-            !headers
-                .get_all(VARY)
-                .iter()
-                .any(|v| list(v.as_bytes()).any(|t| t == b"*" || t.eq_ignore_ascii_case(token)))
-        };
-        let fresh = !headers.contains_key(VARY);
-        match static_value(tokens) {
+/// (case-insensitively, and none when it holds `*`), joined with `, `; `constant` is the value of
+/// `tokens` when it is one of [`CONSTANT_VALUES`], appended as it is when every token is missing.
+/// One lookup of `Vary`.
+fn add_vary(headers: &mut HeaderMap, tokens: &[u8], constant: Option<HeaderValue>) {
+    let mut entry = match headers.entry(VARY) {
+        Entry::Vacant(vacant) => {
             // The usual case: none there yet, and the value is a constant.
-            Some(value) if fresh || list(tokens).all(missing) => value,
-            _ => {
-                let mut joined = Vec::with_capacity(tokens.len() + 2);
-                let mut any = false;
-                for token in list(tokens).filter(|t| fresh || missing(t)) {
-                    if any {
-                        joined.extend_from_slice(b", ");
-                    }
-                    joined.extend_from_slice(token);
-                    any = true;
-                }
-                if !any {
-                    return;
-                }
-                let Ok(value) = HeaderValue::from_bytes(&joined) else {
-                    return;
-                };
-                value
+            if let Some(value) = constant.or_else(|| joined(list(tokens), tokens.len() + 2)) {
+                vacant.insert(value);
             }
+            return;
         }
+        Entry::Occupied(entry) => entry,
     };
-    headers.append(VARY, value);
+    let missing = |token: &[u8]| {
+        !entry
+            .iter()
+            .any(|v| list(v.as_bytes()).any(|t| t == b"*" || t.eq_ignore_ascii_case(token)))
+    };
+    let value = match constant {
+        Some(value) if list(tokens).all(missing) => Some(value),
+        _ => joined(list(tokens).filter(|t| missing(t)), tokens.len() + 2),
+    };
+    if let Some(value) = value {
+        entry.append(value);
+    }
 }
 
-/// The trimmed elements of a comma-separated list.
-fn list(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
-    bytes.split(|&b| b == b',').map(<[u8]>::trim_ascii)
+/// `tokens` joined with `, `, in a buffer of `capacity` bytes; `None` when there are none.
+fn joined<'a>(tokens: impl Iterator<Item = &'a [u8]>, capacity: usize) -> Option<HeaderValue> {
+    let mut joined = Vec::with_capacity(capacity);
+    let mut any = false;
+    for token in tokens {
+        if any {
+            joined.extend_from_slice(b", ");
+        }
+        joined.extend_from_slice(token);
+        any = true;
+    }
+    if !any {
+        return None;
+    }
+    HeaderValue::from_bytes(&joined).ok()
+}
+
+/// The trimmed elements of a comma-separated list (`bytes.split(',')`, each trimmed).
+fn list(bytes: &[u8]) -> List<'_> {
+    List { rest: Some(bytes) }
+}
+
+/// The iterator of [`list`].
+struct List<'a> {
+    /// What follows the last comma seen; `None` after the last element.
+    rest: Option<&'a [u8]>,
+}
+
+impl<'a> Iterator for List<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = self.rest?;
+        let (element, rest) = match rest.iter().position(|&b| b == b',') {
+            Some(at) => (&rest[..at], Some(&rest[at + 1..])),
+            None => (rest, None),
+        };
+        self.rest = rest;
+        Some(element.trim_ascii())
+    }
 }
 
 /// The answer to a preflight: the configured status and the CORS headers when allowed, 403 with only
@@ -572,5 +647,130 @@ mod tests {
             apply(&decision, &mut response);
             assert_eq!(vary(&response), after, "Vary before: {before:?}, twice");
         }
+    }
+
+    /// What the view reads, as owned bytes: method, origin, requested method, lines, private network.
+    type Read = (
+        Vec<u8>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Vec<Vec<u8>>,
+        bool,
+    );
+
+    fn read(request: &Request<'_>) -> Read {
+        (
+            request.method.to_vec(),
+            request.origin.map(<[u8]>::to_vec),
+            request.request_method.map(<[u8]>::to_vec),
+            request.request_headers.iter().map(|l| l.to_vec()).collect(),
+            request.private_network,
+        )
+    }
+
+    /// The view read with one lookup per header, as the header map's own accessors give them: the
+    /// one-pass reader must see exactly this.
+    fn by_lookups(method: &Method, headers: &HeaderMap) -> Read {
+        let single = |name: &str| {
+            let all: Vec<_> = headers.get_all(name).iter().collect();
+            match all.len() {
+                0 => None,
+                1 => Some(all[0].as_bytes().to_vec()),
+                _ => Some(Vec::new()),
+            }
+        };
+        (
+            method.as_str().as_bytes().to_vec(),
+            single("origin"),
+            single("access-control-request-method"),
+            headers
+                .get_all("access-control-request-headers")
+                .iter()
+                .take(MAX_LINES + 1)
+                .map(|v| v.as_bytes().to_vec())
+                .collect(),
+            headers
+                .get("access-control-request-private-network")
+                .is_some_and(|v| v == "true"),
+        )
+    }
+
+    #[test]
+    fn one_pass_reads_what_lookups_read() {
+        let pairs: &[&[(&str, &str)]] = &[
+            &[],
+            &[("origin", "https://app.example.com")],
+            &[
+                ("origin", "https://a.example"),
+                ("origin", "https://b.example"),
+            ],
+            &[
+                ("host", "api.example.com"),
+                ("access-control-request-method", "PUT"),
+                ("accept", "*/*"),
+                ("origin", "https://app.example.com"),
+                ("access-control-request-headers", "content-type"),
+                ("access-control-request-method", "DELETE"),
+                ("access-control-request-headers", " , "),
+                ("access-control-request-headers", "x-request-id"),
+            ],
+            &[
+                ("access-control-request-private-network", "false"),
+                ("access-control-request-private-network", "true"),
+                ("origin", "https://app.example.com"),
+            ],
+            &[
+                ("access-control-request-private-network", "true"),
+                ("access-control-request-private-network", "false"),
+            ],
+            &[("access-control-request-private-network", "TRUE")],
+        ];
+        let mut many = HeaderMap::new();
+        for i in 0..20 {
+            many.append(
+                "access-control-request-headers",
+                format!("x-h{i}").parse().unwrap(),
+            );
+        }
+        many.insert("origin", "https://app.example.com".parse().unwrap());
+        let mut maps: Vec<HeaderMap> = pairs
+            .iter()
+            .map(|pairs| {
+                let mut headers = HeaderMap::new();
+                for (name, value) in *pairs {
+                    headers.append(
+                        HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                        value.parse().unwrap(),
+                    );
+                }
+                headers
+            })
+            .collect();
+        maps.push(many);
+        let policy = policy(false);
+        for headers in &maps {
+            for method in [Method::OPTIONS, Method::GET, Method::POST] {
+                let view = RequestView::new(&method, headers);
+                assert_eq!(
+                    read(&view.request()),
+                    by_lookups(&method, headers),
+                    "{headers:?}"
+                );
+                // The layer's reading gives the same decision.
+                let mut lean = RequestView::empty(&method);
+                lean.read_for_decision(headers);
+                let (a, b) = (
+                    policy.evaluate(&view.request()),
+                    policy.evaluate(&lean.request()),
+                );
+                assert_eq!(a.kind(), b.kind(), "{method} {headers:?}");
+                assert_eq!(a.reason(), b.reason(), "{method} {headers:?}");
+                assert!(a.headers().eq(b.headers()), "{method} {headers:?}");
+            }
+        }
+        assert_eq!(
+            RequestView::new(&Method::OPTIONS, &maps[maps.len() - 1]).line_count,
+            MAX_LINES + 1
+        );
     }
 }

@@ -1,21 +1,14 @@
 //! [`Verdict`]: a decision about an `http` request that no longer borrows it, and [`HttpPolicy`], a
 //! policy with the header values it answers with built once.
-//!
-//! A tower service decides a request and then moves the request into the inner service, so the
-//! decision, which borrows the request's header bytes, cannot wait for the response. A `Verdict` keeps
-//! only what the response needs: the kind, the status of a preflight answer, and each header to set as
-//! an `http` `HeaderName` and `HeaderValue`. Echoed request values (the origin, the requested method
-//! and header lines) are clones of the request's own `HeaderValue`s, a reference count when they share
-//! their buffer, as `hyper`'s do; `true`, `*` and the `Vary` values are statics; `Access-Control-Max-Age`
-//! and `-Expose-Headers` are clones of values [`HttpPolicy`] built once. Making one allocates nothing
-//! for up to six headers (every decision but a preflight echoing several `Access-Control-Request-Headers`
-//! lines), and the header names come from the decision's header ids, not from comparing strings.
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Response, StatusCode};
 use smallvec::SmallVec;
 
+#[cfg(feature = "tower")]
+use super::answers::Answers;
 use super::{add_vary, remove_cors_headers, RequestView, ALLOW_PRIVATE_NETWORK, CONSTANT_VALUES};
+use crate::policy::fetch::values;
 use crate::policy::{Decision, DecisionKind, Header, Policy};
 
 /// A [`Policy`] with the header values it answers with prepared as `HeaderValue`s, once: what the
@@ -25,6 +18,11 @@ pub struct HttpPolicy {
     policy: Policy,
     max_age: Option<HeaderValue>,
     expose: Option<HeaderValue>,
+    /// The status of an allowed preflight's answer.
+    preflight_status: StatusCode,
+    /// The answers to preflights, prepared (for the tower layer).
+    #[cfg(feature = "tower")]
+    pub(super) answers: Answers,
 }
 
 /// A `HeaderValue` whose clones are reference counts: built from the bytes, then cloned once, which
@@ -39,11 +37,22 @@ impl HttpPolicy {
     /// Prepares `policy`'s values.
     #[must_use]
     pub fn new(policy: Policy) -> HttpPolicy {
-        HttpPolicy {
+        #[allow(unused_mut)]
+        let mut http = HttpPolicy {
             max_age: policy.max_age_value().and_then(shared_value),
             expose: policy.expose_value().and_then(shared_value),
+            // Validated: always a 2xx.
+            preflight_status: StatusCode::from_u16(policy.preflight_status())
+                .unwrap_or(StatusCode::NO_CONTENT),
+            #[cfg(feature = "tower")]
+            answers: Answers::default(),
             policy,
+        };
+        #[cfg(feature = "tower")]
+        {
+            http.answers = Answers::new(&http);
         }
+        http
     }
 
     /// The policy.
@@ -55,9 +64,47 @@ impl HttpPolicy {
     /// Decides the request made of `method` and `headers`, once, and detaches the decision from it.
     #[must_use]
     pub fn decide(&self, method: &Method, headers: &HeaderMap) -> Verdict {
-        let view = RequestView::new(method, headers);
+        let mut view = RequestView::empty(method);
+        view.read_for_decision(headers);
         let decision = self.policy.evaluate(&view.request());
         Verdict::new(&view, &decision, self)
+    }
+
+    /// The status of a preflight's answer.
+    pub(super) fn status(&self, kind: DecisionKind) -> StatusCode {
+        if kind == DecisionKind::PreflightAllowed {
+            self.preflight_status
+        } else {
+            StatusCode::FORBIDDEN
+        }
+    }
+
+    /// The value of the header `id` that a decision about `view`'s request, made with this policy,
+    /// gives as `bytes`: echoed request values are clones of the request's own (the same bytes in
+    /// memory), the policy's values clones of the ones built once, constants statics; anything
+    /// else (a decision about another request) a copy.
+    pub(super) fn value(
+        &self,
+        view: &RequestView<'_>,
+        id: u8,
+        bytes: &[u8],
+    ) -> Option<HeaderValue> {
+        let same = |v: &&HeaderValue| core::ptr::eq(v.as_bytes(), bytes);
+        let value = match id {
+            Header::ALLOW_ORIGIN => view.origin.filter(same).cloned(),
+            Header::ALLOW_METHODS => view.request_method.filter(same).cloned(),
+            Header::ALLOW_HEADERS => view.line_values[..view.line_count]
+                .iter()
+                .copied()
+                .find(same)
+                .cloned(),
+            Header::MAX_AGE => self.max_age.clone(),
+            Header::EXPOSE_HEADERS => self.expose.clone(),
+            _ => None,
+        };
+        value
+            .or_else(|| constant(bytes).cloned())
+            .or_else(|| HeaderValue::from_bytes(bytes).ok())
     }
 }
 
@@ -67,19 +114,48 @@ impl From<Policy> for HttpPolicy {
     }
 }
 
-/// The headers a verdict sets, inline up to six.
-type Headers = SmallVec<[(HeaderName, HeaderValue); 6]>;
+/// The `HeaderName` of a [`Header`] bit.
+pub(crate) fn name(id: u8) -> HeaderName {
+    match id {
+        Header::ALLOW_ORIGIN => header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        Header::ALLOW_CREDENTIALS => header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        Header::ALLOW_METHODS => header::ACCESS_CONTROL_ALLOW_METHODS,
+        Header::ALLOW_HEADERS => header::ACCESS_CONTROL_ALLOW_HEADERS,
+        Header::MAX_AGE => header::ACCESS_CONTROL_MAX_AGE,
+        Header::ALLOW_PRIVATE_NETWORK => ALLOW_PRIVATE_NETWORK,
+        Header::EXPOSE_HEADERS => header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        _ => header::VARY,
+    }
+}
 
-/// A decision about an `http` request, detached from the request ([`HttpPolicy::decide`]): the kind,
-/// the status of a preflight answer and each header to set, with the echoed request values held as
-/// clones of the request's own `HeaderValue`s. `Send + Sync + 'static`.
+/// The headers a verdict sets with a value of their own (every one but the constants and `Vary`), as
+/// [`Header`] bits and values, in order: inline up to four (an allowed preflight echoing one
+/// request-header line with a max age; an allowed actual request needs two).
+type Headers = SmallVec<[(u8, HeaderValue); 4]>;
+
+/// The headers whose value is always `true`.
+const TRUE_HEADERS: u8 = Header::ALLOW_CREDENTIALS | Header::ALLOW_PRIVATE_NETWORK;
+
+/// A decision about an `http` request, detached from the request. `Send + Sync + 'static`.
+///
+/// A tower service decides a request and then moves the request into the inner service, so the
+/// decision, which borrows the request's header bytes, cannot wait for the response. A `Verdict` keeps
+/// only what the response needs: the kind, the status of a preflight answer, and each header to set.
+/// Echoed request values (the origin, the requested method and header lines) are clones of the
+/// request's own `HeaderValue`s, a reference count when they share their buffer, as `hyper`'s do;
+/// `true`, `*` and the `Vary` values are statics; `Access-Control-Max-Age` and `-Expose-Headers` are
+/// clones of values [`HttpPolicy`] built once. Making one allocates nothing but for a preflight
+/// echoing several `Access-Control-Request-Headers` lines, and the header names come from the
+/// decision's header ids, not from comparing strings.
 #[derive(Clone, Debug)]
 pub struct Verdict {
     kind: DecisionKind,
     reason: Option<&'static str>,
     status: Option<StatusCode>,
+    /// The headers set to `true` ([`TRUE_HEADERS`] bits).
+    trues: u8,
     headers: Headers,
-    vary: Option<HeaderValue>,
+    vary: Option<&'static HeaderValue>,
 }
 
 impl Verdict {
@@ -91,54 +167,46 @@ impl Verdict {
         policy: &HttpPolicy,
     ) -> Verdict {
         let mut headers = Headers::new();
+        let mut trues = 0;
         let mut vary = None;
         let mut all = decision.headers();
         while let Some((id, bytes)) = all.next_header() {
-            let (name, value) = match id {
-                Header::ALLOW_ORIGIN => (
-                    header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                    match view.origin {
-                        Some(origin) if !policy.policy.allows_any_origin() => Some(origin.clone()),
-                        _ => constant(bytes),
-                    },
-                ),
-                Header::ALLOW_CREDENTIALS => {
-                    (header::ACCESS_CONTROL_ALLOW_CREDENTIALS, constant(bytes))
-                }
-                Header::ALLOW_METHODS => (
-                    header::ACCESS_CONTROL_ALLOW_METHODS,
-                    view.request_method.cloned(),
-                ),
-                Header::ALLOW_HEADERS => (
-                    header::ACCESS_CONTROL_ALLOW_HEADERS,
-                    view.line_values[..view.line_count]
-                        .iter()
-                        .find(|v| core::ptr::eq(v.as_bytes(), bytes))
-                        .map(|v| (*v).clone()),
-                ),
-                Header::MAX_AGE => (header::ACCESS_CONTROL_MAX_AGE, policy.max_age.clone()),
-                Header::ALLOW_PRIVATE_NETWORK => (ALLOW_PRIVATE_NETWORK, constant(bytes)),
-                Header::EXPOSE_HEADERS => {
-                    (header::ACCESS_CONTROL_EXPOSE_HEADERS, policy.expose.clone())
-                }
-                _ => {
-                    vary = constant(bytes);
-                    continue;
-                }
-            };
-            // Values come from the request's own validated headers, constants or the policy; a
-            // decision about another request than `view`'s would miss here, and gets a copy.
-            if let Some(value) = value.or_else(|| HeaderValue::from_bytes(bytes).ok()) {
-                headers.push((name, value));
+            if id == Header::VARY {
+                vary = constant(bytes);
+            } else if id & TRUE_HEADERS != 0 && bytes == values::TRUE.as_bytes() {
+                trues |= id;
+            } else if let Some(value) = policy.value(view, id, bytes) {
+                headers.push((id, value));
             }
         }
         Verdict {
             kind: decision.kind(),
             reason: decision.reason().map(|r| r.name()),
-            status: decision.status().and_then(|s| StatusCode::from_u16(s).ok()),
+            status: decision
+                .kind()
+                .is_preflight()
+                .then(|| policy.status(decision.kind())),
+            trues,
             headers,
             vary,
         }
+    }
+
+    /// Appends the verdict's headers, `Vary` aside, in the decision's order.
+    fn append_to(self, headers: &mut HeaderMap) {
+        let mut trues = self.trues;
+        let mut append_trues_before = |headers: &mut HeaderMap, id: u8| {
+            while trues != 0 && trues.trailing_zeros() < id.trailing_zeros() {
+                let header = trues & trues.wrapping_neg();
+                trues ^= header;
+                headers.append(name(header), TRUE_VALUE.clone());
+            }
+        };
+        for (id, value) in self.headers {
+            append_trues_before(headers, id);
+            headers.append(name(id), value);
+        }
+        append_trues_before(headers, Header::VARY);
     }
 
     /// The kind of decision.
@@ -172,16 +240,11 @@ impl Verdict {
     /// CORS headers removed, the verdict's set, its `Vary` tokens merged.
     pub fn apply(self, headers: &mut HeaderMap) {
         remove_cors_headers(headers);
-        headers.reserve(self.headers.len() + usize::from(self.vary.is_some()));
-        for (name, value) in self.headers {
-            headers.append(name, value);
-        }
-        if let Some(vary) = self.vary {
-            if headers.contains_key(header::VARY) {
-                add_vary(headers, vary.as_bytes());
-            } else {
-                headers.append(header::VARY, vary);
-            }
+        let vary = self.vary;
+        headers.reserve(self.len() + usize::from(vary.is_some()));
+        self.append_to(headers);
+        if let Some(vary) = vary {
+            add_vary(headers, vary.as_bytes(), Some(vary.clone()));
         }
     }
 
@@ -194,24 +257,28 @@ impl Verdict {
         *response.status_mut() = status;
         let headers = response.headers_mut();
         // One allocation for the map's size, not one per header.
-        headers.reserve(self.headers.len() + 1);
-        for (name, value) in self.headers {
-            headers.append(name, value);
-        }
-        if let Some(vary) = self.vary {
-            headers.append(header::VARY, vary);
+        headers.reserve(self.len() + 1);
+        let vary = self.vary;
+        self.append_to(headers);
+        if let Some(vary) = vary {
+            headers.append(header::VARY, vary.clone());
         }
         Some(response)
+    }
+
+    /// How many headers the verdict sets, `Vary` aside.
+    fn len(&self) -> usize {
+        self.headers.len() + self.trues.count_ones() as usize
     }
 }
 
 /// The static `HeaderValue` of a constant value a decision gives (`true`, `*`, the `Vary` values).
-fn constant(bytes: &[u8]) -> Option<HeaderValue> {
-    CONSTANT_VALUES
-        .iter()
-        .find(|v| v.as_bytes() == bytes)
-        .cloned()
+pub(super) fn constant(bytes: &[u8]) -> Option<&'static HeaderValue> {
+    CONSTANT_VALUES.iter().find(|v| v.as_bytes() == bytes)
 }
+
+/// `true`, the value of [`TRUE_HEADERS`].
+pub(super) static TRUE_VALUE: &HeaderValue = &CONSTANT_VALUES[0];
 
 #[cfg(test)]
 mod tests {

@@ -177,6 +177,19 @@ impl Policy {
     #[must_use]
     pub fn evaluate<'p, 'r>(&'p self, request: &Request<'r>) -> Decision<'p, 'r> {
         let (kind, reason, lines) = self.decide(request);
+        self.decision(kind, reason, request, lines)
+    }
+
+    /// The decision of `kind` (for `reason`) about `request`, echoing the request-header `lines`,
+    /// with the response headers worked out as [`Policy::evaluate`] does. The `http` adapter also
+    /// calls it with made-up requests, for the answers it prepares once.
+    pub(crate) fn decision<'p, 'r>(
+        &'p self,
+        kind: DecisionKind,
+        reason: Option<DenyReason<'r>>,
+        request: &Request<'r>,
+        lines: LinesWithNames,
+    ) -> Decision<'p, 'r> {
         let when = |cond: bool, header: u8| if cond { header } else { 0 };
         let any = self.any_origin;
         let headers = match kind {
@@ -302,6 +315,19 @@ impl<'p, 'r> Decision<'p, 'r> {
             DecisionKind::PreflightDenied => Some(403),
             _ => None,
         }
+    }
+
+    /// The response headers to set, as [`Header`] bits.
+    #[cfg(feature = "tower")]
+    pub(crate) fn header_bits(&self) -> u8 {
+        self.headers
+    }
+
+    /// The request-header lines the response echoes in `Access-Control-Allow-Headers` (bit `i` for
+    /// line `i`: the lines that hold a name, for an allowed preflight).
+    #[cfg(feature = "tower")]
+    pub(crate) fn echoed_lines(&self) -> LinesWithNames {
+        self.lines
     }
 
     /// The response headers to set, as `(lowercase name, value)`: values borrow the request or the

@@ -9,7 +9,7 @@ use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use super::Source;
-use crate::http::Verdict;
+use crate::http::route::{Pass, Route};
 
 /// A service that answers preflights and sets the policy's CORS headers on the inner service's
 /// responses; made by [`super::CorsLayer`].
@@ -56,19 +56,18 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let verdict = match &self.source {
-            Source::Fixed(policy) => policy.decide(request.method(), request.headers()),
-            Source::Shared(shared) => shared.guard().decide(request.method(), request.headers()),
+        let route = match &self.source {
+            Source::Fixed(policy) => policy.route(request.method(), request.headers()),
+            Source::Shared(shared) => shared.guard().route(request.method(), request.headers()),
         };
-        let state = if verdict.status().is_some() {
-            State::Answered {
-                response: verdict.into_preflight_response(),
-            }
-        } else {
-            State::Inner {
+        let state = match route {
+            Route::Answer(response) => State::Answered {
+                response: Some(response),
+            },
+            Route::PassOn(pass) => State::Inner {
                 future: self.inner.call(request),
-                verdict: Some(verdict),
-            }
+                pass: Some(pass),
+            },
         };
         ResponseFuture { state }
     }
@@ -87,7 +86,7 @@ pin_project! {
     #[project = StateProj]
     enum State<F, B> {
         Answered { response: Option<Response<B>> },
-        Inner { #[pin] future: F, verdict: Option<Verdict> },
+        Inner { #[pin] future: F, pass: Option<Pass> },
     }
 }
 
@@ -103,14 +102,14 @@ where
                 Some(response) => Poll::Ready(Ok(response)),
                 None => Poll::Pending, // polled after completion: never ready again
             },
-            StateProj::Inner { future, verdict } => {
+            StateProj::Inner { future, pass } => {
                 let mut response = match future.poll(cx) {
                     Poll::Ready(Ok(response)) => response,
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                     Poll::Pending => return Poll::Pending,
                 };
-                if let Some(verdict) = verdict.take() {
-                    verdict.apply(response.headers_mut());
+                if let Some(pass) = pass.take() {
+                    pass.apply(response.headers_mut());
                 }
                 Poll::Ready(Ok(response))
             }

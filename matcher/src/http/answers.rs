@@ -4,10 +4,11 @@
 //! values it echoes (the origin, the requested method, a request-header line); the rest is the
 //! policy's. So [`Answers`] keeps, for each set of headers an answer can have (denied; allowed, with
 //! and without an echoed `Access-Control-Request-Headers` line and `Access-Control-Allow-Private-Network`),
-//! a `HeaderMap` built once from a decision about a made-up request, and where in it each echoed
-//! value goes. Answering is then a clone of that map (its two buffers, each allocated at its final
-//! size, and a reference count per value) with the echoed values put in place: no header name is
-//! hashed, where appending the headers one by one hashes each and probes for it.
+//! the answer (status and headers) built once from a decision about a made-up request, and where in
+//! its headers each echoed value goes. Answering is then a clone of that answer (the header map's two
+//! buffers, each allocated at its final size, and a reference count per value) with the echoed values
+//! put in place: no header name is hashed, where appending the headers one by one hashes each and
+//! probes for it.
 //!
 //! Answers that echo several request-header lines (browsers send one) are not prepared; the caller
 //! appends their headers one by one.
@@ -101,6 +102,7 @@ impl Answers {
             let headers = answer.response.headers_mut();
             let mut all = decision.headers();
             let mut position = 0;
+            let mut complete = true;
             while let Some((id, bytes)) = all.next_header() {
                 let echo = [
                     (origin, Echo::Origin),
@@ -111,6 +113,11 @@ impl Answers {
                 .find(|(mark, _)| core::ptr::eq(*mark, bytes));
                 let value = match echo {
                     Some((_, echo)) => {
+                        // Each value is echoed once at most; anything else is not prepared.
+                        if answer.echo_count == answer.echoes.len() {
+                            complete = false;
+                            break;
+                        }
                         answer.echoes[answer.echo_count] = (position, echo);
                         answer.echo_count += 1;
                         placeholder.clone()
@@ -126,7 +133,7 @@ impl Answers {
             // Without the Private Network Access header, a policy that does not opt in answers
             // as if it had not been asked: the same bits, in the slot without it.
             let at = slot(kind, bits);
-            if answers.slots[at].is_none() {
+            if complete && answers.slots[at].is_none() {
                 answers.slots[at] = Some(answer);
             }
         }

@@ -113,8 +113,10 @@ impl Pass {
 }
 
 impl HttpPolicy {
-    /// Decides the request made of `method` and `headers`: a preflight is answered at once, with
-    /// the request's header values still at hand; any other request gets a verdict.
+    /// Decides the request made of `method` and `headers`, once: a preflight is answered at once,
+    /// while the request's header values are at hand (from its prepared answer when there is one,
+    /// else header by header); any other request gets the [`Pass`] for its response. The answers
+    /// and headers are [`Verdict`]'s for the same decision.
     pub(crate) fn route<B: Default>(&self, method: &Method, headers: &HeaderMap) -> Route<B> {
         let mut view = RequestView::empty(method);
         view.read_for_decision(headers);

@@ -16,7 +16,8 @@
 use http::header::HeaderValue;
 use http::{Method, Response};
 
-use super::verdict::{name, HttpPolicy};
+use super::name;
+use super::verdict::HttpPolicy;
 use super::RequestView;
 use crate::policy::{Decision, DecisionKind, Header, Request};
 

@@ -51,7 +51,7 @@ use http::{Method, Response, StatusCode};
 
 use crate::policy::fetch::{names, values};
 use crate::policy::request_headers::MAX_LINES;
-use crate::policy::{Decision, Request};
+use crate::policy::{Decision, Header, Request};
 
 /// The CORS-relevant parts of an `http` request, borrowed. Holds up to one line more than the
 /// `Access-Control-Request-Headers` limit, so that a request over it is still seen to be over it,
@@ -222,18 +222,17 @@ const CORS_PREFIX: &str = "access-control-";
 /// `Access-Control-Allow-Private-Network` (not among `http`'s constants).
 const ALLOW_PRIVATE_NETWORK: HeaderName = HeaderName::from_static(names::ALLOW_PRIVATE_NETWORK);
 
-/// The `HeaderName` of a name from [`Decision::headers`], without parsing it again.
-fn header_name(name: &'static str) -> HeaderName {
-    match name {
-        names::ALLOW_ORIGIN => header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        names::ALLOW_CREDENTIALS => header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-        names::ALLOW_METHODS => header::ACCESS_CONTROL_ALLOW_METHODS,
-        names::ALLOW_HEADERS => header::ACCESS_CONTROL_ALLOW_HEADERS,
-        names::MAX_AGE => header::ACCESS_CONTROL_MAX_AGE,
-        names::EXPOSE_HEADERS => header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        names::ALLOW_PRIVATE_NETWORK => ALLOW_PRIVATE_NETWORK,
-        names::VARY => VARY,
-        _ => HeaderName::from_static(name),
+/// The `HeaderName` of a [`Header`] bit of a decision: no string compared, no name parsed.
+pub(super) fn name(id: u8) -> HeaderName {
+    match id {
+        Header::ALLOW_ORIGIN => header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        Header::ALLOW_CREDENTIALS => header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        Header::ALLOW_METHODS => header::ACCESS_CONTROL_ALLOW_METHODS,
+        Header::ALLOW_HEADERS => header::ACCESS_CONTROL_ALLOW_HEADERS,
+        Header::MAX_AGE => header::ACCESS_CONTROL_MAX_AGE,
+        Header::ALLOW_PRIVATE_NETWORK => ALLOW_PRIVATE_NETWORK,
+        Header::EXPOSE_HEADERS => header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        _ => VARY,
     }
 }
 
@@ -248,18 +247,20 @@ static CONSTANT_VALUES: [HeaderValue; 5] = [
     HeaderValue::from_static(values::VARY_PREFLIGHT_ANY),
 ];
 
-/// A `HeaderValue` for one of the constant values a decision gives, without allocating.
-fn static_value(value: &[u8]) -> Option<HeaderValue> {
-    CONSTANT_VALUES
-        .iter()
-        .find(|v| v.as_bytes() == value)
-        .cloned()
+/// The static `HeaderValue` of a constant value a decision gives (`true`, `*`, the `Vary` values).
+pub(super) fn constant(bytes: &[u8]) -> Option<&'static HeaderValue> {
+    CONSTANT_VALUES.iter().find(|v| v.as_bytes() == bytes)
 }
+
+/// `true`, the value of `-Allow-Credentials` and `-Allow-Private-Network`.
+pub(super) static TRUE_VALUE: &HeaderValue = &CONSTANT_VALUES[0];
 
 /// A `HeaderValue` for a value from a decision: a constant without allocating, anything else copied.
 /// `None` for bytes that are not a header value (the decision never gives those).
 fn copied_value(value: &[u8]) -> Option<HeaderValue> {
-    static_value(value).or_else(|| HeaderValue::from_bytes(value).ok())
+    constant(value)
+        .cloned()
+        .or_else(|| HeaderValue::from_bytes(value).ok())
 }
 
 /// Sets the decision's headers on `headers` (a response's). The policy owns the CORS response headers:
@@ -281,14 +282,15 @@ fn write(
     remove_cors_headers(headers);
     // Grow the map once, not once per header.
     headers.reserve(decision.headers().count());
-    for (name, bytes) in decision.headers() {
-        if name == names::VARY {
-            add_vary(headers, bytes, static_value(bytes));
+    let mut all = decision.headers();
+    while let Some((id, bytes)) = all.next_header() {
+        if id == Header::VARY {
+            add_vary(headers, bytes, constant(bytes).cloned());
             continue;
         }
         // Values come from validated request headers or the policy: they are valid header values.
         if let Some(value) = value(bytes) {
-            headers.append(header_name(name), value);
+            headers.append(name(id), value);
         }
     }
 }

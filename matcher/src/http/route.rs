@@ -6,8 +6,10 @@
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Response};
 
-use super::verdict::{constant, name, HttpPolicy, Verdict, TRUE_VALUE};
-use super::{add_vary, remove_cors_headers, RequestView, ALLOW_PRIVATE_NETWORK};
+use super::verdict::{HttpPolicy, Verdict};
+use super::{
+    add_vary, constant, name, remove_cors_headers, RequestView, ALLOW_PRIVATE_NETWORK, TRUE_VALUE,
+};
 use crate::policy::fetch::values;
 use crate::policy::{Decision, Header};
 

@@ -1,13 +1,13 @@
 //! [`Verdict`]: a decision about an `http` request that no longer borrows it, and [`HttpPolicy`], a
 //! policy with the header values it answers with built once.
 
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Response, StatusCode};
 use smallvec::SmallVec;
 
 #[cfg(feature = "tower")]
 use super::answers::Answers;
-use super::{add_vary, remove_cors_headers, RequestView, ALLOW_PRIVATE_NETWORK, CONSTANT_VALUES};
+use super::{add_vary, constant, name, remove_cors_headers, RequestView, TRUE_VALUE};
 use crate::policy::fetch::values;
 use crate::policy::{Decision, DecisionKind, Header, Policy};
 
@@ -111,20 +111,6 @@ impl HttpPolicy {
 impl From<Policy> for HttpPolicy {
     fn from(policy: Policy) -> HttpPolicy {
         HttpPolicy::new(policy)
-    }
-}
-
-/// The `HeaderName` of a [`Header`] bit.
-pub(crate) fn name(id: u8) -> HeaderName {
-    match id {
-        Header::ALLOW_ORIGIN => header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        Header::ALLOW_CREDENTIALS => header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-        Header::ALLOW_METHODS => header::ACCESS_CONTROL_ALLOW_METHODS,
-        Header::ALLOW_HEADERS => header::ACCESS_CONTROL_ALLOW_HEADERS,
-        Header::MAX_AGE => header::ACCESS_CONTROL_MAX_AGE,
-        Header::ALLOW_PRIVATE_NETWORK => ALLOW_PRIVATE_NETWORK,
-        Header::EXPOSE_HEADERS => header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        _ => header::VARY,
     }
 }
 
@@ -272,14 +258,6 @@ impl Verdict {
     }
 }
 
-/// The static `HeaderValue` of a constant value a decision gives (`true`, `*`, the `Vary` values).
-pub(super) fn constant(bytes: &[u8]) -> Option<&'static HeaderValue> {
-    CONSTANT_VALUES.iter().find(|v| v.as_bytes() == bytes)
-}
-
-/// `true`, the value of [`TRUE_HEADERS`].
-pub(super) static TRUE_VALUE: &HeaderValue = &CONSTANT_VALUES[0];
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,7 +281,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         for (n, v) in pairs {
             headers.append(
-                HeaderName::from_bytes(n.as_bytes()).unwrap(),
+                http::HeaderName::from_bytes(n.as_bytes()).unwrap(),
                 HeaderValue::from_str(v).unwrap(),
             );
         }

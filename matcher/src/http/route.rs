@@ -119,10 +119,17 @@ impl HttpPolicy {
     /// while the request's header values are at hand (from its prepared answer when there is one,
     /// else header by header); any other request gets the [`Pass`] for its response. The answers
     /// and headers are [`Verdict`]'s for the same decision.
-    pub(crate) fn route<B: Default>(&self, method: &Method, headers: &HeaderMap) -> Route<B> {
+    /// `observe` sees the decision first.
+    pub(crate) fn route<B: Default>(
+        &self,
+        method: &Method,
+        headers: &HeaderMap,
+        observe: impl FnOnce(&Decision<'_, '_>),
+    ) -> Route<B> {
         let mut view = RequestView::empty(method);
         view.read_for_decision(headers);
         let decision = self.policy().evaluate(&view.request());
+        observe(&decision);
         if !decision.kind().is_preflight() {
             return Route::PassOn(Pass::new(&view, &decision, self));
         }
@@ -241,7 +248,7 @@ mod tests {
         for policy in policies() {
             for (method, headers) in requests() {
                 let verdict = policy.decide(&method, &headers);
-                match policy.route::<()>(&method, &headers) {
+                match policy.route::<()>(&method, &headers, |_| ()) {
                     Route::Answer(response) => {
                         let mut view = RequestView::empty(&method);
                         view.read_for_decision(&headers);

@@ -300,6 +300,17 @@ impl<'p, 'r> Decision<'p, 'r> {
         self.reason
     }
 
+    /// The request decided.
+    pub fn request(&self) -> &Request<'r> {
+        &self.request
+    }
+
+    /// The policy that decided it: for instance to find, for a log line, the allowlist entry that
+    /// matched the origin ([`crate::OriginMatcher::find`]), which the decision itself does not look up.
+    pub fn policy(&self) -> &'p Policy {
+        self.policy
+    }
+
     /// Whether the request is allowed (an allowed preflight or actual request).
     pub fn is_allowed(&self) -> bool {
         matches!(

@@ -64,7 +64,7 @@ pub use shared::SharedPolicy;
 use std::sync::Arc;
 
 use crate::http::HttpPolicy;
-use crate::policy::{Policy, PolicyConfig, PolicyErrors};
+use crate::policy::{Decision, Policy, PolicyConfig, PolicyErrors};
 
 /// Where a layer reads its policy: fixed, or a [`SharedPolicy`] that can be swapped.
 #[derive(Clone, Debug)]
@@ -73,10 +73,60 @@ enum Source {
     Shared(SharedPolicy),
 }
 
+/// Told about every request a [`Cors`] service decides, for metrics and logs: implement it, or pass
+/// a closure, to [`CorsLayer::observe`].
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use std::sync::Arc;
+/// use corsmatch::tower::CorsLayer;
+/// use corsmatch::Decision;
+///
+/// let denied = Arc::new(AtomicU64::new(0));
+/// let count = denied.clone();
+/// let layer = CorsLayer::builder()
+///     .allow_origin(["https://app.example.com"])
+///     .build()?
+///     .observe(move |decision: &Decision<'_, '_>| {
+///         if let Some(reason) = decision.reason() {
+///             count.fetch_add(1, Ordering::Relaxed);
+///             let origin = decision.request().origin.unwrap_or_default();
+///             eprintln!("denied {}: {}", origin.escape_ascii(), reason.name());
+///         }
+///     });
+/// # let _ = layer;
+/// # Ok::<(), corsmatch::PolicyErrors>(())
+/// ```
+pub trait Observer: Send + Sync + 'static {
+    /// Called once per request, with its decision, before the request is answered (a preflight) or
+    /// passed on. It runs on the request's path: keep it short, and never block.
+    fn decided(&self, decision: &Decision<'_, '_>);
+}
+
+impl<F> Observer for F
+where
+    F: Fn(&Decision<'_, '_>) + Send + Sync + 'static,
+{
+    fn decided(&self, decision: &Decision<'_, '_>) {
+        self(decision);
+    }
+}
+
+/// An [`Observer`] shared by every service of a layer.
+#[derive(Clone)]
+struct SharedObserver(Arc<dyn Observer>);
+
+impl std::fmt::Debug for SharedObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Observer")
+    }
+}
+
 /// A `tower::Layer` that wraps a service in [`Cors`]. Cheap to clone (a reference count).
 #[derive(Clone, Debug)]
 pub struct CorsLayer {
     source: Source,
+    observer: Option<SharedObserver>,
 }
 
 impl CorsLayer {
@@ -85,6 +135,7 @@ impl CorsLayer {
     pub fn new(policy: Policy) -> CorsLayer {
         CorsLayer {
             source: Source::Fixed(Arc::new(HttpPolicy::new(policy))),
+            observer: None,
         }
     }
 
@@ -112,6 +163,7 @@ impl CorsLayer {
     pub fn shared(shared: SharedPolicy) -> CorsLayer {
         CorsLayer {
             source: Source::Shared(shared),
+            observer: None,
         }
     }
 
@@ -119,12 +171,22 @@ impl CorsLayer {
     pub fn builder() -> CorsBuilder {
         CorsBuilder::default()
     }
+
+    /// This layer, telling `observer` about every request it decides (one observer per layer; a
+    /// second call replaces the first). Without one, the layer costs one branch per request for it.
+    #[must_use]
+    pub fn observe(self, observer: impl Observer) -> CorsLayer {
+        CorsLayer {
+            observer: Some(SharedObserver(Arc::new(observer))),
+            ..self
+        }
+    }
 }
 
 impl<S> tower_layer::Layer<S> for CorsLayer {
     type Service = Cors<S>;
 
     fn layer(&self, inner: S) -> Cors<S> {
-        Cors::new(inner, self.source.clone())
+        Cors::new(inner, self.source.clone(), self.observer.clone())
     }
 }

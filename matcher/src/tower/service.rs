@@ -8,8 +8,9 @@ use http::{Request, Response};
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
-use super::Source;
+use super::{SharedObserver, Source};
 use crate::http::route::{Pass, Route};
+use crate::policy::Decision;
 
 /// A service that answers preflights and sets the policy's CORS headers on the inner service's
 /// responses; made by [`super::CorsLayer`].
@@ -17,11 +18,16 @@ use crate::http::route::{Pass, Route};
 pub struct Cors<S> {
     inner: S,
     source: Source,
+    observer: Option<SharedObserver>,
 }
 
 impl<S> Cors<S> {
-    pub(super) fn new(inner: S, source: Source) -> Cors<S> {
-        Cors { inner, source }
+    pub(super) fn new(inner: S, source: Source, observer: Option<SharedObserver>) -> Cors<S> {
+        Cors {
+            inner,
+            source,
+            observer,
+        }
     }
 
     /// The inner service.
@@ -56,9 +62,19 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let observer = &self.observer;
+        let observe = |decision: &Decision<'_, '_>| {
+            if let Some(observer) = observer {
+                observer.0.decided(decision);
+            }
+        };
         let route = match &self.source {
-            Source::Fixed(policy) => policy.route(request.method(), request.headers()),
-            Source::Shared(shared) => shared.guard().route(request.method(), request.headers()),
+            Source::Fixed(policy) => policy.route(request.method(), request.headers(), observe),
+            Source::Shared(shared) => {
+                shared
+                    .guard()
+                    .route(request.method(), request.headers(), observe)
+            }
         };
         let state = match route {
             Route::Answer(response) => State::Answered {
@@ -226,6 +242,46 @@ mod tests {
         assert_eq!(
             still.headers()["access-control-allow-origin"],
             "https://b.example"
+        );
+    }
+
+    #[test]
+    fn the_observer_sees_every_decision_once_with_its_rule() {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let layer = CorsLayer::from_config(&config(&["https://a.example", "https://*.b.example"]))
+            .unwrap()
+            .observe(move |d: &Decision<'_, '_>| {
+                let origin = d.request().origin.unwrap_or_default();
+                let rule = d.policy().matcher().find(origin).map(|r| r.index());
+                log.lock()
+                    .unwrap()
+                    .push((d.kind().name(), d.reason().map(|r| r.name()), rule));
+            });
+        let mut cors = layer.layer(Counting(Arc::default()));
+        let calls: [(&str, &[(&str, &str)]); 4] = [
+            (
+                "OPTIONS",
+                &[
+                    ("origin", "https://x.b.example"),
+                    ("access-control-request-method", "DELETE"),
+                ],
+            ),
+            ("GET", &[("origin", "https://a.example")]),
+            ("GET", &[("origin", "https://a.example.evil")]),
+            ("GET", &[]),
+        ];
+        for (method, pairs) in calls {
+            poll(cors.call(request(method, pairs))).unwrap();
+        }
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [
+                ("preflight-denied", Some("method-not-allowed"), Some(1)),
+                ("actual-allowed", None, Some(0)),
+                ("actual-denied", Some("origin-not-allowed"), None),
+                ("not-cors", None, None),
+            ]
         );
     }
 

@@ -6,6 +6,7 @@
 //! corsmatch workload [--out DIR]
 //! corsmatch workload trace [--policy NAME|FILE] [--requests N] [--seed N] [--out FILE]
 //! corsmatch bench [--policy NAME|FILE] [--trace FILE] [--seconds S]
+//! corsmatch serve --policy FILE --upstream URL [--listen ADDR] [--admin ADDR] [OPTIONS]
 //! corsmatch help [COMMAND]
 //! corsmatch --version
 //! ```
@@ -21,6 +22,7 @@ mod check;
 mod config;
 mod explain;
 mod input;
+mod serve;
 mod workload;
 
 use std::process::ExitCode;
@@ -34,11 +36,12 @@ static GLOBAL: alloc::Counting = alloc::Counting;
 pub const EXIT_CONFIG: u8 = 2;
 
 /// Every subcommand, in the order the top-level help lists them.
-const COMMANDS: [&Command; 4] = [
+const COMMANDS: [&Command; 5] = [
     &check::COMMAND,
     &explain::COMMAND,
     &workload::COMMAND,
     &bench::COMMAND,
+    &serve::COMMAND,
 ];
 
 /// What `corsmatch --version` prints.

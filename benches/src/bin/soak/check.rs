@@ -108,6 +108,12 @@ pub fn wire(index: usize, r: &TraceRequest) -> Result<WireRequest, Unsendable> {
     })
 }
 
+/// Whether `r` is a preflight (Fetch: an `OPTIONS` request with `Origin` and
+/// `Access-Control-Request-Method`), which a CORS proxy answers itself.
+pub fn is_preflight(r: &TraceRequest) -> bool {
+    r.method == b"OPTIONS" && r.origin.is_some() && r.request_method.is_some()
+}
+
 /// The CORS part of a response: what the engine says it must be, or what came back.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CorsAnswer {
@@ -462,6 +468,14 @@ mod tests {
             );
         }
         assert!(sent > trace.requests.len() * 9 / 10, "{sent}");
+        // A request is answered by the proxy exactly when it is a preflight.
+        for r in &trace.requests {
+            let Ok(w) = wire(0, r) else { continue };
+            assert_eq!(
+                is_preflight(&w.received),
+                expected(&policy, &w.received, &[]).preflight
+            );
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! soak --target http://HOST:PORT --policy FILE [--trace FILE] [--seconds S] [--connections N]
 //!      [--reload-every MS --reload-file FILE] [--pid PID] [--upstream-vary VALUE]... [--threads N]
 //!      [--json]
-//! soak --emit-wrk-lua FILE [--trace FILE] [--target http://HOST:PORT]
+//! soak --emit-wrk-lua FILE [--trace FILE] [--target http://HOST:PORT] [--forwarded-only]
 //! ```
 //!
 //! It replays the trace (by default the embedded default trace, `corpus/workloads/default.trace`) in
@@ -40,7 +40,10 @@
 //! after `S` seconds and the requests then in flight (at most 5 s more).
 //!
 //! `--emit-wrk-lua FILE` writes instead a `wrk` script that sends the same requests (see [`lua`]),
-//! with `Host` from `--target` (default `localhost`), and exits.
+//! with `Host` from `--target` (default `localhost`), and exits. With `--forwarded-only`, the script
+//! leaves out the preflights (as the proxy reads them: `OPTIONS` with `Origin` and
+//! `Access-Control-Request-Method`), so that a proxy with CORS and one without do the same work but
+//! for CORS: every request goes to the upstream.
 
 mod check;
 mod lua;
@@ -68,7 +71,7 @@ const USAGE: &str = "\
 usage: soak --target http://HOST:PORT --policy FILE [--trace FILE] [--seconds S] [--connections N]
             [--reload-every MS --reload-file FILE] [--pid PID] [--upstream-vary VALUE]...
             [--threads N] [--json]
-       soak --emit-wrk-lua FILE [--trace FILE] [--target http://HOST:PORT]";
+       soak --emit-wrk-lua FILE [--trace FILE] [--target http://HOST:PORT] [--forwarded-only]";
 
 /// How long one request may take, connecting included.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -106,6 +109,8 @@ struct Args {
     json: bool,
     /// Write a `wrk` script to this file and exit.
     emit_wrk_lua: Option<PathBuf>,
+    /// Leave the preflights out of the `wrk` script.
+    forwarded_only: bool,
 }
 
 /// The authority (`host:port`) of an `http://` URL.
@@ -169,6 +174,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                 }
             }
             "--json" => parsed.json = true,
+            "--forwarded-only" => parsed.forwarded_only = true,
             "--emit-wrk-lua" => parsed.emit_wrk_lua = Some(value("--emit-wrk-lua")?.into()),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument `{other}`")),
@@ -620,9 +626,15 @@ async fn run(
 /// `--emit-wrk-lua`: writes the script.
 fn emit_wrk_lua(args: &Args, out: &Path) -> Result<(), String> {
     let trace = load_trace(args.trace.as_deref())?;
-    let (requests, skipped) = sendable(&trace);
+    let (mut requests, skipped) = sendable(&trace);
+    let mut left_out = String::new();
+    if args.forwarded_only {
+        let before = requests.len();
+        requests.retain(|w| !check::is_preflight(&w.received));
+        left_out = format!(", {} preflights left out", before - requests.len());
+    }
     if requests.is_empty() {
-        return Err("the trace has no request that can be sent".into());
+        return Err("the trace has no request to send".into());
     }
     let host = args.target.as_deref().unwrap_or("localhost");
     let source = match &args.trace {
@@ -631,13 +643,13 @@ fn emit_wrk_lua(args: &Args, out: &Path) -> Result<(), String> {
     };
     let note = format!(
         "wrk script written by `soak --emit-wrk-lua`: {} requests of {source}, {skipped} skipped \
-         (not sendable over HTTP/1.1).",
+         (not sendable over HTTP/1.1){left_out}.",
         requests.len()
     );
     std::fs::write(out, lua::script(&requests, host, &note))
         .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     eprintln!(
-        "soak: wrote {}: {} requests, {skipped} skipped",
+        "soak: wrote {}: {} requests, {skipped} skipped{left_out}",
         out.display(),
         requests.len()
     );
@@ -807,6 +819,11 @@ mod tests {
         assert_eq!((a.pid, a.json, a.seconds), (Some(42), true, 0.5));
         assert_eq!(a.upstream_vary, [b"Accept".to_vec()]);
         assert!(args(&["--emit-wrk-lua", "out.lua"]).is_ok());
+        assert!(
+            args(&["--emit-wrk-lua", "out.lua", "--forwarded-only"])
+                .unwrap()
+                .forwarded_only
+        );
     }
 
     #[test]

@@ -288,6 +288,24 @@ stop "$UPSTREAM_PID"
 
 # --- report -------------------------------------------------------------------------------------
 
+# The range of the numbers $1: `min–max`.
+spread() {
+    printf '%s\n' $1 | sort -g | awk 'NR == 1 { min = $1 } { max = $1 } END { printf "%.0f–%.0f", min, max }'
+}
+
+# The change of the throughputs $1 against $2 (the same rounds, in order), in percent: the median
+# of the rounds' ratios, and their range when there are several rounds. With $3 = loss, the loss
+# (1 - $1 / $2) instead of the change.
+paired() {
+    local ratios sign=1
+    [[ "${3-}" == loss ]] && sign=-1
+    ratios=$(paste -d' ' <(printf '%s\n' $1) <(printf '%s\n' $2) |
+        awk -v sign="$sign" '{ printf "%.4f\n", sign * ($1 / $2 - 1) * 100 }')
+    printf '%s\n' "$ratios" | sort -g | awk -v med="$(median "$ratios")" '
+        NR == 1 { min = $1 } { max = $1 }
+        END { if (NR > 1) printf "%+.1f%% (%+.1f … %+.1f)", med, min, max; else printf "%+.1f%%", med }'
+}
+
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f ms", us / 1000 }'; }
 
 CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -302,35 +320,32 @@ echo
 echo "- \`trace\`: $MIX_NOTE_trace"
 echo "- \`forwarded\`: $MIX_NOTE_forwarded"
 echo
-echo "| mix | proxy | requests/s | vs off | p50 | p99 | RSS | non-2xx | socket errors |"
+echo "| mix | proxy | requests/s (range) | vs off | p50 | p99 | RSS | non-2xx | socket errors |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
-declare -A MEDIAN_RPS
 for mix in "${MIXES[@]}"; do
-    for variant in "${VARIANTS[@]}"; do
-        key="$mix/$variant"
-        MEDIAN_RPS[$key]=$(median "${RPS[$key]}")
-    done
     for variant in "${VARIANTS[@]}"; do
         key="$mix/$variant"
         name=$variant
         [[ $variant == serve ]] && name="corsmatch serve"
         [[ $variant == off ]] && name="no CORS (off)"
         [[ $variant == tower-http ]] && name="tower-http 0.7"
-        ratio=$(awk -v a="${MEDIAN_RPS[$key]}" -v b="${MEDIAN_RPS[$mix/off]}" 'BEGIN { printf "%+.1f%%", (a / b - 1) * 100 }')
+        vs_off="="
+        [[ $variant == off ]] || vs_off=$(paired "${RPS[$key]}" "${RPS[$mix/off]}")
         share=$(awk -v n="${NON2XX[$key]}" -v t="${TOTAL[$key]}" 'BEGIN { printf "%.1f%%", t ? n * 100 / t : 0 }')
-        printf '| %s | %s | %.0f | %s | %s | %s | %s MiB | %s | %s |\n' "$mix" "$name" \
-            "${MEDIAN_RPS[$key]}" "$ratio" "$(ms "$(median "${P50[$key]}")")" \
-            "$(ms "$(median "${P99[$key]}")")" \
+        printf '| %s | %s | %.0f (%s) | %s | %s | %s | %s MiB | %s | %s |\n' "$mix" "$name" \
+            "$(median "${RPS[$key]}")" "$(spread "${RPS[$key]}")" "$vs_off" \
+            "$(ms "$(median "${P50[$key]}")")" "$(ms "$(median "${P99[$key]}")")" \
             "$(awk -v k="$(median "${RSS[$key]}")" 'BEGIN { printf "%.1f", k / 1024 }')" \
             "$share" "${ERRORS[$key]}"
     done
 done
 echo
-cost=$(awk -v a="${MEDIAN_RPS[forwarded/serve]}" -v b="${MEDIAN_RPS[forwarded/off]}" 'BEGIN { printf "%.1f", (1 - a / b) * 100 }')
-vs_tower=$(awk -v a="${MEDIAN_RPS[forwarded/serve]}" -v b="${MEDIAN_RPS[forwarded/tower-http]}" 'BEGIN { printf "%+.1f", (a / b - 1) * 100 }')
-vs_tower_trace=$(awk -v a="${MEDIAN_RPS[trace/serve]}" -v b="${MEDIAN_RPS[trace/tower-http]}" 'BEGIN { printf "%+.1f", (a / b - 1) * 100 }')
-echo "CORS cost of \`corsmatch serve\` (\`forwarded\` mix, throughput against no CORS): **${cost}%** (target: at most 3%)."
-echo "\`corsmatch serve\` against tower-http 0.7: ${vs_tower}% requests/s on \`forwarded\`, ${vs_tower_trace}% on \`trace\`."
+cost=$(paired "${RPS[forwarded/serve]}" "${RPS[forwarded/off]}" loss)
+echo "CORS cost of \`corsmatch serve\` (\`forwarded\` mix: the throughput lost against the proxy without"
+echo "CORS): **${cost}** (target: at most 3%). \`corsmatch serve\` against tower-http 0.7:"
+echo "$(paired "${RPS[forwarded/serve]}" "${RPS[forwarded/tower-http]}") requests/s on \`forwarded\`,"
+echo "$(paired "${RPS[trace/serve]}" "${RPS[trace/tower-http]}") on \`trace\`. (Changes are the median of the rounds' own ratios, the"
+echo "variants of a round having run back to back, with their range over the rounds.)"
 echo
 SOAK_SHOWN=$(echo "${SOAK_CMD[*]}" | sed -e "s|$SOAK_POLICY|COPY|" -e "s|http://$PROXY_ADDR|http://PROXY|" -e "s|--pid $SOAK_PROXY_PID|--pid PROXY_PID|")
 echo "Soak: \`$SOAK_SHOWN\` against \`corsmatch serve --policy COPY --watch-interval 50ms\`"

@@ -1,7 +1,7 @@
 //! `upstream`: the upstream server of the proxy load benchmark (`benches/load.sh`).
 //!
 //! ```text
-//! upstream [--listen ADDR] [--threads N]
+//! upstream [--listen ADDR] [--threads N] [--vary VALUE]...
 //! ```
 //!
 //! An HTTP/1.1 server (hyper, keep-alive on) that answers every request — any method, any path — with
@@ -13,11 +13,15 @@
 //! address actually bound as its first line on stdout, and serves until SIGTERM or SIGINT. It runs
 //! on a multi-threaded tokio runtime with `N` worker threads (default 1), so that on a small machine
 //! it leaves the cores to the proxy and the load generator.
+//!
+//! `--vary VALUE` adds a `Vary` line to every response (one per option, in order), so that a soak can
+//! check how the proxy merges its `Vary` tokens into the upstream's (`soak --upstream-vary VALUE`).
 
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
@@ -33,7 +37,7 @@ use tokio::net::TcpListener;
 const BODY: &[u8] = b"{\"ok\":true}\n";
 
 /// The usage line.
-const USAGE: &str = "usage: upstream [--listen ADDR] [--threads N]";
+const USAGE: &str = "usage: upstream [--listen ADDR] [--threads N] [--vary VALUE]...";
 
 /// The command line.
 struct Args {
@@ -41,6 +45,8 @@ struct Args {
     listen: SocketAddr,
     /// The runtime's worker threads.
     threads: usize,
+    /// The `Vary` lines of every response.
+    vary: Vec<HeaderValue>,
 }
 
 /// Reads the command line.
@@ -48,6 +54,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut parsed = Args {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         threads: 1,
+        vary: Vec::new(),
     };
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
@@ -64,12 +71,21 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                     .filter(|&n| n > 0)
                     .ok_or(format!("--threads {v}: expected a positive integer"))?;
             }
+            "--vary" => {
+                let v = value("--vary")?;
+                parsed
+                    .vary
+                    .push(HeaderValue::from_str(&v).map_err(|e| format!("--vary {v}: {e}"))?);
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
     Ok(parsed)
 }
+
+/// The `Vary` lines of every response (`--vary`).
+static VARY: OnceLock<Vec<HeaderValue>> = OnceLock::new();
 
 /// The responses' request ids.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -84,7 +100,7 @@ async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyp
     let mut response = Response::new(Full::new(Bytes::from_static(BODY)));
     *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();
-    headers.reserve(8);
+    headers.reserve(10);
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=utf-8"),
@@ -110,6 +126,9 @@ async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyp
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
     );
+    for line in VARY.get().into_iter().flatten() {
+        headers.append(header::VARY, line.clone());
+    }
     Ok(response)
 }
 
@@ -159,6 +178,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    VARY.get_or_init(|| args.vary.clone());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.threads)
         .enable_all()
@@ -215,6 +235,9 @@ mod tests {
         assert_eq!((a.listen.to_string(), a.threads), ("127.0.0.1:0".into(), 1));
         let a = args(&["--listen", "127.0.0.1:8080", "--threads", "2"]).unwrap();
         assert_eq!((a.listen.port(), a.threads), (8080, 2));
+        let a = args(&["--vary", "Accept-Encoding", "--vary", "origin, x"]).unwrap();
+        assert_eq!(a.vary, ["Accept-Encoding", "origin, x"]);
+        assert!(args(&["--vary", "a\u{1}"]).is_err());
         assert!(args(&["--threads", "0"]).is_err());
         assert!(args(&["--listen"]).is_err());
         assert!(args(&["--bogus"]).is_err());

@@ -288,9 +288,10 @@ stop "$UPSTREAM_PID"
 
 # --- report -------------------------------------------------------------------------------------
 
-# The range of the numbers $1: `min–max`.
+# The range of the numbers $1, ` (min–max)`; nothing for one number.
 spread() {
-    printf '%s\n' $1 | sort -g | awk 'NR == 1 { min = $1 } { max = $1 } END { printf "%.0f–%.0f", min, max }'
+    printf '%s\n' $1 | sort -g | awk 'NR == 1 { min = $1 } { max = $1 }
+        END { if (NR > 1) printf " (%.0f–%.0f)", min, max }'
 }
 
 # The change of the throughputs $1 against $2 (the same rounds, in order), in percent: the median
@@ -332,7 +333,7 @@ for mix in "${MIXES[@]}"; do
         vs_off="="
         [[ $variant == off ]] || vs_off=$(paired "${RPS[$key]}" "${RPS[$mix/off]}")
         share=$(awk -v n="${NON2XX[$key]}" -v t="${TOTAL[$key]}" 'BEGIN { printf "%.1f%%", t ? n * 100 / t : 0 }')
-        printf '| %s | %s | %.0f (%s) | %s | %s | %s | %s MiB | %s | %s |\n' "$mix" "$name" \
+        printf '| %s | %s | %.0f%s | %s | %s | %s | %s MiB | %s | %s |\n' "$mix" "$name" \
             "$(median "${RPS[$key]}")" "$(spread "${RPS[$key]}")" "$vs_off" \
             "$(ms "$(median "${P50[$key]}")")" "$(ms "$(median "${P99[$key]}")")" \
             "$(awk -v k="$(median "${RSS[$key]}")" 'BEGIN { printf "%.1f", k / 1024 }')" \
@@ -341,11 +342,16 @@ for mix in "${MIXES[@]}"; do
 done
 echo
 cost=$(paired "${RPS[forwarded/serve]}" "${RPS[forwarded/off]}" loss)
-echo "CORS cost of \`corsmatch serve\` (\`forwarded\` mix: the throughput lost against the proxy without"
-echo "CORS): **${cost}** (target: at most 3%). \`corsmatch serve\` against tower-http 0.7:"
-echo "$(paired "${RPS[forwarded/serve]}" "${RPS[forwarded/tower-http]}") requests/s on \`forwarded\`,"
-echo "$(paired "${RPS[trace/serve]}" "${RPS[trace/tower-http]}") on \`trace\`. (Changes are the median of the rounds' own ratios, the"
-echo "variants of a round having run back to back, with their range over the rounds.)"
+echo "CORS cost of \`corsmatch serve\` (\`forwarded\` mix, throughput lost against the proxy without CORS):"
+echo "**${cost}** (target: at most 3%)."
+echo
+echo "\`corsmatch serve\` against tower-http 0.7: $(paired "${RPS[forwarded/serve]}" "${RPS[forwarded/tower-http]}") requests/s on \`forwarded\`,"
+echo "$(paired "${RPS[trace/serve]}" "${RPS[trace/tower-http]}") on \`trace\`."
+if ((ROUNDS > 1)); then
+    echo
+    echo "Changes and costs are the median over the rounds of each round's own ratio (the variants of a"
+    echo "round run back to back), with their range in parentheses; requests/s with their range too."
+fi
 echo
 SOAK_SHOWN=$(echo "${SOAK_CMD[*]}" | sed -e "s|$SOAK_POLICY|COPY|" -e "s|http://$PROXY_ADDR|http://PROXY|" -e "s|--pid $SOAK_PROXY_PID|--pid PROXY_PID|")
 echo "Soak: \`$SOAK_SHOWN\` against \`corsmatch serve --policy COPY --watch-interval 50ms\`"

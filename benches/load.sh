@@ -19,6 +19,13 @@
 # their CORS layer: the CORS cost is read on this mix. The variants run interleaved (their order
 # rotates each round), each with a fresh proxy, and the table gives the medians over the rounds.
 #
+# Instructions: wall-clock throughput on a shared 2-core machine moves by ±20% between runs, far more
+# than the CORS cost to measure. So each variant also runs once under callgrind (when valgrind is
+# installed): after a warm-up the counters are zeroed (`callgrind_control -z`), wrk runs for a few
+# seconds, the counters are dumped (`-d`), and the proxy's instructions are divided by the requests
+# wrk completed. These counts repeat within a fraction of a percent; the CORS cost in instructions is
+# read on the `forwarded` mix too.
+#
 # The soak: `corsmatch serve` on a copy of the policy (polled every 50 ms), and
 # `soak --reload-every 100 --reload-file COPY --pid PID`, which fails on any failed or wrong answer or
 # a resident set that grows by more than 10% after its warm-up.
@@ -31,6 +38,8 @@
 #   --rounds N          rounds (default 3)
 #   --soak-seconds S    soak duration (default 60)
 #   --connections N     wrk connections (default 32)
+#   --icount-seconds S  wrk duration of each run under callgrind (default 5; 0: no such runs;
+#                       --smoke: none)
 #   --proxy-threads N   worker threads of each proxy (default 1: on a 2-core machine the proxy,
 #                       the upstream and wrk share the cores, and one proxy thread keeps the proxy
 #                       the bottleneck)
@@ -46,6 +55,7 @@ CONNECTIONS=32
 PROXY_THREADS=1
 WRK_THREADS=1
 WARMUP_SECONDS=1
+ICOUNT_SECONDS=5
 SMOKE=0
 
 usage() {
@@ -60,10 +70,14 @@ positive() {
 
 while (($#)); do
     case "$1" in
-    --smoke) SMOKE=1; SECONDS_PER_RUN=2; ROUNDS=1; SOAK_SECONDS=5; WARMUP_SECONDS=0 ;;
+    --smoke) SMOKE=1; SECONDS_PER_RUN=2; ROUNDS=1; SOAK_SECONDS=5; WARMUP_SECONDS=0; ICOUNT_SECONDS=0 ;;
     --seconds) SECONDS_PER_RUN=$(positive "$1" "${2-}"); shift ;;
     --rounds) ROUNDS=$(positive "$1" "${2-}"); shift ;;
     --soak-seconds) SOAK_SECONDS=$(positive "$1" "${2-}"); shift ;;
+    --icount-seconds)
+        [[ "${2-}" == 0 ]] && ICOUNT_SECONDS=0 || ICOUNT_SECONDS=$(positive "$1" "${2-}")
+        shift
+        ;;
     --connections) CONNECTIONS=$(positive "$1" "${2-}"); shift ;;
     --proxy-threads) PROXY_THREADS=$(positive "$1" "${2-}"); shift ;;
     -h | --help) usage ;;
@@ -134,10 +148,13 @@ start() {
     PIDS+=("$STARTED")
 }
 
+# How long to wait for a process to listen, in steps of 50 ms.
+WAIT_STEPS=200
+
 # Waits until process $1 writes `listening on ADDR` to its log $2; prints ADDR.
 listening_address() {
     local pid=$1 out=$2 i addr
-    for ((i = 0; i < 200; i++)); do
+    for ((i = 0; i < WAIT_STEPS; i++)); do
         if ! kill -0 "$pid" 2>/dev/null; then
             log "process $pid exited; its output:"
             tail -20 "$out" >&2
@@ -150,7 +167,7 @@ listening_address() {
         fi
         sleep 0.05
     done
-    log "process $pid: no 'listening on' line after 10 s; its output:"
+    log "process $pid: no 'listening on' line after $((WAIT_STEPS / 20)) s; its output:"
     tail -20 "$out" >&2
     return 1
 }
@@ -170,6 +187,9 @@ UPSTREAM_PID=$STARTED
 UPSTREAM=$(listening_address "$UPSTREAM_PID" "$WORK/upstream.log") || die "the upstream did not start"
 log "upstream on $UPSTREAM"
 
+# The command that runs each proxy (callgrind for the instruction counts); none by default.
+PROXY_WRAP=()
+
 # Starts variant $1 with the policy file $2 (and extra options); sets PROXY_PID and PROXY_ADDR.
 start_proxy() {
     local variant=$1 policy=$2
@@ -177,11 +197,11 @@ start_proxy() {
     local out="$WORK/proxy-$variant.log"
     case "$variant" in
     serve)
-        start "$out" "$BIN/corsmatch" serve --policy "$policy" --upstream "http://$UPSTREAM" \
+        start "$out" "${PROXY_WRAP[@]+"${PROXY_WRAP[@]}"}" "$BIN/corsmatch" serve --policy "$policy" --upstream "http://$UPSTREAM" \
             --listen 127.0.0.1:0 --admin 127.0.0.1:0 --threads "$PROXY_THREADS" --deny-log off "$@"
         ;;
     off | tower-http)
-        start "$out" "$BIN/proxy-variant" --cors "$variant" --policy "$policy" \
+        start "$out" "${PROXY_WRAP[@]+"${PROXY_WRAP[@]}"}" "$BIN/proxy-variant" --cors "$variant" --policy "$policy" \
             --upstream "http://$UPSTREAM" --listen 127.0.0.1:0 --threads "$PROXY_THREADS" "$@"
         ;;
     *) die "unknown variant $variant" ;;
@@ -259,6 +279,41 @@ for ((round = 0; round < ROUNDS; round++)); do
         done
     done
 done
+
+# --- instructions -------------------------------------------------------------------------------
+
+declare -A IR
+if ((ICOUNT_SECONDS > 0)); then
+    if command -v valgrind >/dev/null 2>&1 && command -v callgrind_control >/dev/null 2>&1; then
+        WAIT_STEPS=1200
+        for mix in "${MIXES[@]}"; do
+            for variant in "${VARIANTS[@]}"; do
+                cg="$WORK/callgrind-$mix-$variant.out"
+                PROXY_WRAP=(valgrind --tool=callgrind "--callgrind-out-file=$cg")
+                log "instructions: $mix, $variant (under callgrind)"
+                start_proxy "$variant" "$POLICY"
+                wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d2s -s "$WORK/$mix.lua" "http://$PROXY_ADDR/" >/dev/null
+                callgrind_control -z "$PROXY_PID" >/dev/null 2>&1 || die "callgrind_control -z $PROXY_PID failed"
+                wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${ICOUNT_SECONDS}s" -s "$WORK/$mix.lua" \
+                    "http://$PROXY_ADDR/" >"$WORK/wrk.out" || die "wrk failed against $variant under callgrind"
+                callgrind_control -d "$PROXY_PID" >/dev/null 2>&1 || die "callgrind_control -d $PROXY_PID failed"
+                stop "$PROXY_PID"
+                # The dump of `-d` is the first numbered part.
+                ir=$(awk '/^summary:/ { print $2; exit }' "$cg.1" 2>/dev/null || true)
+                n=$(awk '/ requests in / { print $1 }' "$WORK/wrk.out")
+                [[ -n "$ir" && -n "$n" && "$n" -gt 0 ]] || die "cannot read the instruction count of $variant ($cg.1)"
+                IR[$mix/$variant]=$(awk -v ir="$ir" -v n="$n" 'BEGIN { printf "%.0f", ir / n }')
+                log "$mix $variant: ${IR[$mix/$variant]} instructions per request ($n requests)"
+                rm -f "$cg" "$cg".*
+            done
+        done
+        PROXY_WRAP=()
+        WAIT_STEPS=200
+    else
+        log "valgrind or callgrind_control not found: no instruction counts"
+        ICOUNT_SECONDS=0
+    fi
+fi
 
 # --- soak ---------------------------------------------------------------------------------------
 
@@ -353,6 +408,23 @@ if ((ROUNDS > 1)); then
     echo "round run back to back), with their range in parentheses; requests/s with their range too."
 fi
 echo
+if ((ICOUNT_SECONDS > 0)); then
+    echo "Instructions per request of the proxy process (callgrind, counters zeroed after a 2 s warm-up,"
+    echo "then wrk for ${ICOUNT_SECONDS} s, same connections; one run, repeatable within a fraction of a percent):"
+    echo
+    echo "| mix | corsmatch serve | no CORS (off) | tower-http 0.7 |"
+    echo "|---|---:|---:|---:|"
+    for mix in "${MIXES[@]}"; do
+        rel() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.1f%%", (a / b - 1) * 100 }'; }
+        printf '| %s | %s (%s) | %s | %s (%s) |\n' "$mix" \
+            "${IR[$mix/serve]}" "$(rel "${IR[$mix/serve]}" "${IR[$mix/off]}")" "${IR[$mix/off]}" \
+            "${IR[$mix/tower-http]}" "$(rel "${IR[$mix/tower-http]}" "${IR[$mix/off]}")"
+    done
+    echo
+    echo "CORS cost of \`corsmatch serve\` in instructions (\`forwarded\`): **$(awk -v a="${IR[forwarded/serve]}" -v b="${IR[forwarded/off]}" 'BEGIN { printf "%.1f%%", (a / b - 1) * 100 }')**"
+    echo "($((IR[forwarded/serve] - IR[forwarded/off])) instructions per request; tower-http 0.7: $((IR[forwarded/tower-http] - IR[forwarded/off])))."
+    echo
+fi
 SOAK_SHOWN=$(echo "${SOAK_CMD[*]}" | sed -e "s|$SOAK_POLICY|COPY|" -e "s|http://$PROXY_ADDR|http://PROXY|" -e "s|--pid $SOAK_PROXY_PID|--pid PROXY_PID|")
 echo "Soak: \`$SOAK_SHOWN\` against \`corsmatch serve --policy COPY --watch-interval 50ms\`"
 echo "(the proxy's reloads: ${RELOADS_OK:-?} ok, ${RELOADS_FAILED:-?} failed):"

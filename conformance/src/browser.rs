@@ -1684,7 +1684,6 @@ mod tests {
                 .fetch("/u", &delete, &mut server)
                 .preflight
                 .is_some());
-            drop(server);
             assert_eq!(preflights, if second_preflights { 5 } else { 4 });
         }
         // An entry made with credentials serves a request without; not the other way round.

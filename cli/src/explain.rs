@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use corsmatch::policy::{DecisionKind, Policy, PolicyConfig, Request};
-use corsmatch_conformance::browser::{self, HttpRequest, HttpResponse, Outcome, ScriptRequest};
+use corsmatch_conformance::browser::{
+    self, HttpRequest, HttpResponse, Outcome, Profile, ScriptRequest,
+};
 use corsmatch_conformance::decision::is_token;
 use serde_json::json;
 
@@ -25,7 +27,7 @@ pub const COMMAND: Command = Command {
 
 const HELP: &str = "\
 usage: corsmatch explain --policy FILE --origin ORIGIN [--method METHOD] [--header 'NAME: VALUE']...
-                         [--credentials] [--format text|json]
+                         [--credentials] [--browser chromium|fetch] [--format text|json]
 
 Describes one script call, fetch() from page ORIGIN with that method and those request headers
 (and credentials mode \"include\" with --credentials): whether the browser sends a preflight, the
@@ -37,6 +39,9 @@ response. METHOD and each header NAME must be tokens, as fetch() requires.
 --method METHOD         the request method; default GET
 --header 'NAME: VALUE'  a request header; may be given many times
 --credentials           credentials mode \"include\"
+--browser NAME          the browser's side: chromium (default: Fetch with the deviations of the
+                        Chromium version the browser suite checks, such as a script-set User-Agent
+                        being dropped) or fetch (the standard as written)
 --format text|json      the output: text (default) or one JSON object
 
 Exit status: 0 when the script can read the response, 1 when the browser blocks it (or refuses to
@@ -51,6 +56,7 @@ struct Args {
     method: String,
     headers: Vec<(String, String)>,
     credentials: bool,
+    browser: Profile,
     json: bool,
 }
 
@@ -60,6 +66,7 @@ fn parse_args(mut parser: Parser) -> Result<Parsed<Args>, args::Error> {
     let mut method = "GET".to_string();
     let mut headers = Vec::new();
     let mut credentials = false;
+    let mut browser = Profile::Chromium;
     let mut json = false;
     while let Some(arg) = parser.next()? {
         let option = match arg {
@@ -78,6 +85,15 @@ fn parse_args(mut parser: Parser) -> Result<Parsed<Args>, args::Error> {
                 headers.push((n.trim().to_string(), val.trim().to_string()));
             }
             "--credentials" => credentials = true,
+            "--browser" => {
+                let name = parser.string()?;
+                browser = Profile::from_name(&name).ok_or_else(|| {
+                    args::Error::new(format!(
+                        "--browser must be chromium or fetch, not `{}`",
+                        name.escape_debug()
+                    ))
+                })?;
+            }
             "--format" => match parser.string()?.as_str() {
                 "json" => json = true,
                 "text" => json = false,
@@ -113,6 +129,7 @@ fn parse_args(mut parser: Parser) -> Result<Parsed<Args>, args::Error> {
         method,
         headers,
         credentials,
+        browser,
         json,
     }))
 }
@@ -227,7 +244,7 @@ fn run(parser: Parser) -> ExitCode {
         credentials: args.credentials,
     };
     let log = RefCell::new(EngineLog::default());
-    let outcome = browser::run(&script, &mut |req: &HttpRequest| {
+    let outcome = browser::run_as(args.browser, &script, &mut |req: &HttpRequest| {
         serve(&loaded.policy, &loaded.config, req, &log)
     });
     let log = log.into_inner();
@@ -264,6 +281,7 @@ fn run(parser: Parser) -> ExitCode {
             .as_ref()
             .map(|(_, resp)| json!({ "status": resp.status, "headers": pairs(&resp.headers) }));
         let value = json!({
+            "browser": args.browser.name(),
             "preflight": outcome.preflight.is_some(),
             "allowed": outcome.readable,
             "reason": reason,
@@ -290,7 +308,7 @@ fn print_text(args: &Args, outcome: &Outcome, log: &EngineLog, reason: Option<&s
         .map(|(n, v)| format!("{n}: {v}"))
         .collect();
     println!(
-        "fetch from {} with method {method}{}{}",
+        "fetch from {} with method {method}{}{} (browser: {})",
         args.origin,
         if headers.is_empty() {
             String::new()
@@ -301,7 +319,8 @@ fn print_text(args: &Args, outcome: &Outcome, log: &EngineLog, reason: Option<&s
             ", credentials: include"
         } else {
             ""
-        }
+        },
+        args.browser.name()
     );
     let show = |label: &str, req: &HttpRequest, resp: &HttpResponse| {
         println!(
@@ -322,7 +341,7 @@ fn print_text(args: &Args, outcome: &Outcome, log: &EngineLog, reason: Option<&s
             if !matches!(method.as_str(), "GET" | "HEAD" | "POST") {
                 why.push(format!("{method} is not a CORS-safelisted method"));
             }
-            let unsafe_names = browser::unsafe_header_names(&args.headers);
+            let unsafe_names = browser::unsafe_header_names_as(args.browser, &args.headers);
             if !unsafe_names.is_empty() {
                 let noun = if unsafe_names.len() == 1 {
                     "header"

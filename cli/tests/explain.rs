@@ -250,3 +250,42 @@ fn a_request_the_browser_refuses_is_explained_without_contradiction() {
     assert_eq!(v["preflight"], false);
     assert_eq!(v["reason"], "refused-by-browser");
 }
+
+#[test]
+fn the_browser_profile_decides_what_is_sent() {
+    let p = policy(POLICY);
+    let ua = [
+        "--origin",
+        "https://app.example.com",
+        "--header",
+        "User-Agent: bot/1",
+    ];
+    // Chromium (the default) drops a script-set User-Agent: a simple request, readable.
+    let (code, v) = json(&p, &ua);
+    assert_eq!(
+        (code, &v["browser"], &v["preflight"]),
+        (0, &"chromium".into(), &false.into())
+    );
+    // Fetch preflights it, and the policy does not allow the header.
+    let mut fetch = ua.to_vec();
+    fetch.extend(["--browser", "fetch"]);
+    let (code, v) = json(&p, &fetch);
+    assert_eq!(
+        (code, &v["browser"], &v["preflight"]),
+        (1, &"fetch".into(), &true.into())
+    );
+    assert_eq!(v["reason"], "header-not-allowed");
+    let (code, text) = explain(&p, &fetch, false);
+    assert_eq!(code, 1);
+    assert!(text.contains("(browser: fetch)"), "{text}");
+    assert!(
+        text.contains("header user-agent not CORS-safelisted"),
+        "{text}"
+    );
+    let (code, _) = explain(
+        &p,
+        &["--origin", "https://a.example", "--browser", "firefox"],
+        false,
+    );
+    assert_eq!(code, 2);
+}

@@ -12,15 +12,110 @@
 //! `String`s, `Vec`s and obvious loops.
 //!
 //! What is modelled: one cross-origin request in mode "cors" (the page's origin is never the target's),
-//! with credentials mode "include" or "same-origin"; the preflight when one is needed (never cached:
-//! every [`run`] sends a fresh one); the actual request; the CORS check on both responses; the
-//! CORS-filtered response's readable header names. What is not: redirects, the preflight cache, cookies
-//! themselves, Private Network Access, `no-cors` mode, upload listeners (the use-CORS-preflight flag).
+//! with credentials mode "include" or "same-origin"; the preflight when one is needed; the actual
+//! request; the CORS check on both responses; the CORS-filtered response's readable header names; and,
+//! across the calls of one [`Browser`], the CORS-preflight cache (§4.8, with `Access-Control-Max-Age`;
+//! every entry is taken as fresh until its max-age, which the model treats as "longer than the calls
+//! take", and a max-age of 0 caches nothing). What is not: redirects, cookies themselves, Private
+//! Network Access (which current Chromium no longer sends, see [`CHROMIUM_DEVIATIONS`]), `no-cors`
+//! mode, upload listeners (the use-CORS-preflight flag).
+//!
+//! Two [`Profile`]s: [`Profile::Fetch`], the standard, and [`Profile::Chromium`], the standard with the
+//! deviations of the Chromium version the browser suite pins (`browser/`), each listed with what
+//! Chromium was seen to do in [`CHROMIUM_DEVIATIONS`]. [`run`] plays the standard; [`run_as`] and
+//! [`Browser`] take a profile.
 //!
 //! The error messages mimic Chrome's console (`Access to fetch from origin '…' has been blocked by CORS
 //! policy: …`), without the target URL, which this model does not have.
 
 use crate::decision::is_token;
+
+/// Which browser the model plays.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Profile {
+    /// The WHATWG Fetch standard, as written.
+    #[default]
+    Fetch,
+    /// The Chromium version the browser suite pins: the standard, with [`CHROMIUM_DEVIATIONS`].
+    Chromium,
+}
+
+impl Profile {
+    /// Both profiles.
+    pub const ALL: [Profile; 2] = [Profile::Fetch, Profile::Chromium];
+
+    /// The name used on the command line (`explain --browser NAME`) and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Fetch => "fetch",
+            Profile::Chromium => "chromium",
+        }
+    }
+
+    /// The profile named `name`.
+    pub fn from_name(name: &str) -> Option<Profile> {
+        Profile::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// One way the pinned Chromium departs from the Fetch standard, as the browser suite observed it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deviation {
+    /// A short stable name.
+    pub name: &'static str,
+    /// What Fetch says.
+    pub fetch: &'static str,
+    /// What Chromium does.
+    pub chromium: &'static str,
+    /// What it means for a server's policy.
+    pub effect: &'static str,
+}
+
+/// The deviations [`Profile::Chromium`] models, each confirmed by a scenario of the browser suite.
+pub const CHROMIUM_DEVIATIONS: &[Deviation] = &[
+    Deviation {
+        name: "user-agent-dropped",
+        fetch: "`User-Agent` is not a forbidden request-header and not CORS-safelisted: a script-set \
+                `User-Agent` makes the request preflighted, listed in Access-Control-Request-Headers",
+        chromium: "a script-set `User-Agent` is dropped silently: no preflight for it, the browser's \
+                   own User-Agent is sent",
+        effect: "`user-agent` never reaches a policy's request headers from Chromium; listing it does \
+                 nothing there",
+    },
+    Deviation {
+        name: "client-hints-safelisted",
+        fetch: "only `Accept`, `Accept-Language`, `Content-Language`, `Content-Type` and `Range` \
+                are CORS-safelisted request-headers",
+        chromium: "the Client Hints request headers `Device-Memory`, `DPR`, `Width`, \
+                   `Viewport-Width`, `RTT`, `Downlink`, `ECT` and `Save-Data` are treated as \
+                   safelisted (any value of at most 128 bytes): a script may set them without a \
+                   preflight",
+        effect: "a script can send these headers cross-origin without the policy allowing them; \
+                 a server must not treat them as proof of a preflighted request",
+    },
+    Deviation {
+        name: "repeated-values-joined",
+        fetch: "each appended value is its own header in the request's header list, and the \
+                128-byte safelist limit applies to each",
+        chromium: "values appended under one name are joined with `, ` first, and the limit \
+                   applies to the joined value: two `Accept` appends of 70 bytes each preflight",
+        effect: "Chromium preflights some requests Fetch would not; a policy that must serve them \
+                 lists the header (e.g. `accept`) in request_headers",
+    },
+];
+
+/// The Client Hints request headers Chromium treats as CORS-safelisted (see
+/// [`CHROMIUM_DEVIATIONS`]).
+const CHROMIUM_SAFELISTED_HINTS: [&str; 8] = [
+    "device-memory",
+    "dpr",
+    "width",
+    "viewport-width",
+    "rtt",
+    "downlink",
+    "ect",
+    "save-data",
+];
 
 /// A request as a page script writes it: `fetch(url, { method, headers, credentials })`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -98,8 +193,13 @@ pub fn is_safelisted_method(m: &str) -> bool {
 /// normalizing the method and dropping the forbidden headers, the method is not CORS-safelisted or some
 /// header is CORS-unsafe. `false` for a request the browser refuses to send at all.
 pub fn needs_preflight(req: &ScriptRequest) -> bool {
-    match prepare(req) {
-        Ok(p) => !is_safelisted_method(&p.method) || !unsafe_names(&p.headers).is_empty(),
+    needs_preflight_as(Profile::Fetch, req)
+}
+
+/// [`needs_preflight`] as `profile` decides it (with an empty preflight cache).
+pub fn needs_preflight_as(profile: Profile, req: &ScriptRequest) -> bool {
+    match prepare(profile, req) {
+        Ok(p) => !is_safelisted_method(&p.method) || !unsafe_names(profile, &p.headers).is_empty(),
         Err(_) => false,
     }
 }
@@ -120,7 +220,40 @@ pub fn unsafe_header_names(headers: &[(String, String)]) -> Vec<String> {
         };
         list.push((name.clone(), bytes));
     }
-    unsafe_names(&list)
+    unsafe_names(Profile::Fetch, &list)
+}
+
+/// The CORS-unsafe request-header names of the headers a script set, as `profile` builds the
+/// request from them (dropped headers left out, Chromium's joined values); empty when the headers
+/// cannot be sent at all.
+pub fn unsafe_header_names_as(profile: Profile, headers: &[(String, String)]) -> Vec<String> {
+    let script = ScriptRequest {
+        method: "GET".to_string(),
+        headers: headers.to_vec(),
+        ..ScriptRequest::default()
+    };
+    match prepare(profile, &script) {
+        Ok(prepared) => unsafe_names(profile, &prepared.headers),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Whether `profile` treats `name: value` as a CORS-safelisted request-header.
+pub fn is_safelisted_request_header_as(profile: Profile, name: &str, value: &[u8]) -> bool {
+    if profile == Profile::Chromium
+        && value.len() <= 128
+        && CHROMIUM_SAFELISTED_HINTS.contains(&name.to_ascii_lowercase().as_str())
+    {
+        return true;
+    }
+    is_safelisted_request_header(name, value)
+}
+
+/// Whether `profile` drops a script-set `name: value` silently: Fetch's forbidden request-headers,
+/// and for Chromium `User-Agent` too.
+pub fn is_dropped_request_header(profile: Profile, name: &str, value: &[u8]) -> bool {
+    is_forbidden_request_header(name, value)
+        || (profile == Profile::Chromium && name.eq_ignore_ascii_case("user-agent"))
 }
 
 /// Fetch's "CORS-safelisted request-header" (`name` in any case, `value` as bytes).
@@ -233,78 +366,210 @@ const SAFELISTED_RESPONSE_HEADERS: [&str; 7] = [
 /// `TypeError`: nothing is sent and the outcome holds only the error. Forbidden request-headers are
 /// dropped silently.
 pub fn run(req: &ScriptRequest, server: &mut dyn FnMut(&HttpRequest) -> HttpResponse) -> Outcome {
-    let prepared = match prepare(req) {
-        Ok(p) => p,
-        Err(type_error) => {
-            return Outcome {
-                error: Some(type_error),
-                ..Outcome::default()
+    run_as(Profile::Fetch, req, server)
+}
+
+/// [`run`] as `profile` does it, from a fresh browser (an empty preflight cache).
+pub fn run_as(
+    profile: Profile,
+    req: &ScriptRequest,
+    server: &mut dyn FnMut(&HttpRequest) -> HttpResponse,
+) -> Outcome {
+    Browser::new(profile).fetch("", req, server)
+}
+
+/// A browser across several calls: a [`Profile`] and its CORS-preflight cache (§4.8).
+#[derive(Clone, Debug, Default)]
+pub struct Browser {
+    profile: Profile,
+    cache: Vec<CacheEntry>,
+}
+
+/// One entry of the CORS-preflight cache: what a successful preflight allowed, for one origin, URL
+/// and credentials flag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct CacheEntry {
+    origin: String,
+    url: String,
+    credentials: bool,
+    item: CacheItem,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum CacheItem {
+    Method(String),
+    Header(String),
+}
+
+/// The max-age Fetch uses when the preflight response has none (or one that does not parse).
+const DEFAULT_MAX_AGE: u64 = 5;
+/// Chromium's cap on `Access-Control-Max-Age` (two hours).
+const CHROMIUM_MAX_AGE_LIMIT: u64 = 7200;
+
+impl Browser {
+    /// A browser playing `profile`, with an empty cache.
+    pub fn new(profile: Profile) -> Browser {
+        Browser {
+            profile,
+            cache: Vec::new(),
+        }
+    }
+
+    /// The profile it plays.
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    /// Whether an entry allows `item` for `req` at `url` (Fetch's "cache entry match": an entry made
+    /// with credentials also serves a request without).
+    fn cached(&self, url: &str, req: &ScriptRequest, item: &CacheItem) -> bool {
+        self.cache.iter().any(|e| {
+            let same =
+                e.origin == req.origin && e.url == url && (e.credentials || !req.credentials);
+            same && match (&e.item, item) {
+                (CacheItem::Method(m), CacheItem::Method(wanted)) => {
+                    m == wanted || (m == "*" && !req.credentials)
+                }
+                (CacheItem::Header(h), CacheItem::Header(wanted)) => {
+                    h.eq_ignore_ascii_case(wanted)
+                        || (h == "*" && !req.credentials && wanted != "authorization")
+                }
+                _ => false,
+            }
+        })
+    }
+
+    /// Fills the cache from a successful preflight's `response` (§4.8 steps 10–12).
+    fn remember(&mut self, url: &str, req: &ScriptRequest, response: &HttpResponse) {
+        let max_age = get_combined(response, "access-control-max-age")
+            .and_then(|v| String::from_utf8(v).ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(DEFAULT_MAX_AGE);
+        let max_age = match self.profile {
+            Profile::Chromium => max_age.min(CHROMIUM_MAX_AGE_LIMIT),
+            Profile::Fetch => max_age,
+        };
+        if max_age == 0 {
+            return;
+        }
+        let methods = extract_list(response, "access-control-allow-methods").unwrap_or_default();
+        let headers = extract_list(response, "access-control-allow-headers").unwrap_or_default();
+        let items = methods
+            .into_iter()
+            .map(CacheItem::Method)
+            .chain(headers.into_iter().map(CacheItem::Header));
+        for item in items {
+            let entry = CacheEntry {
+                origin: req.origin.clone(),
+                url: url.to_string(),
+                credentials: req.credentials,
+                item,
+            };
+            if !self.cache.contains(&entry) {
+                self.cache.push(entry);
             }
         }
-    };
-    let origin = req.origin.as_bytes().to_vec();
-    let unsafe_list = unsafe_names(&prepared.headers);
+    }
 
-    // §4.8 CORS-preflight fetch.
-    let mut preflight = None;
-    if !is_safelisted_method(&prepared.method) || !unsafe_list.is_empty() {
-        let mut headers = Vec::new();
-        headers.push(("accept".to_string(), b"*/*".to_vec()));
-        headers.push((
-            "access-control-request-method".to_string(),
-            prepared.method.as_bytes().to_vec(),
-        ));
-        if !unsafe_list.is_empty() {
+    /// Forgets what was cached for `req` at `url` (§4.8: after a failed preflight).
+    fn forget(&mut self, url: &str, req: &ScriptRequest) {
+        self.cache
+            .retain(|e| !(e.origin == req.origin && e.url == url));
+    }
+
+    /// Sends `req` to `url` as [`run`] does, skipping the preflight when the cache allows the
+    /// method and every CORS-unsafe header name (§4.3 HTTP fetch, step 4.1).
+    pub fn fetch(
+        &mut self,
+        url: &str,
+        req: &ScriptRequest,
+        server: &mut dyn FnMut(&HttpRequest) -> HttpResponse,
+    ) -> Outcome {
+        let profile = self.profile;
+        let prepared = match prepare(profile, req) {
+            Ok(p) => p,
+            Err(type_error) => {
+                return Outcome {
+                    error: Some(type_error),
+                    ..Outcome::default()
+                }
+            }
+        };
+        let origin = req.origin.as_bytes().to_vec();
+        let unsafe_list = unsafe_names(profile, &prepared.headers);
+
+        // §4.8 CORS-preflight fetch, unless the cache holds the method (when it is not safelisted) and
+        // every unsafe header name.
+        let mut preflight = None;
+        let wanted = !is_safelisted_method(&prepared.method) || !unsafe_list.is_empty();
+        let cached = (is_safelisted_method(&prepared.method)
+            || self.cached(url, req, &CacheItem::Method(prepared.method.clone())))
+            && unsafe_list
+                .iter()
+                .all(|h| self.cached(url, req, &CacheItem::Header(h.clone())));
+        if wanted && !cached {
+            let mut headers = Vec::new();
+            headers.push(("accept".to_string(), b"*/*".to_vec()));
             headers.push((
-                "access-control-request-headers".to_string(),
-                unsafe_list.join(",").into_bytes(),
+                "access-control-request-method".to_string(),
+                prepared.method.as_bytes().to_vec(),
             ));
+            if !unsafe_list.is_empty() {
+                headers.push((
+                    "access-control-request-headers".to_string(),
+                    unsafe_list.join(",").into_bytes(),
+                ));
+            }
+            headers.push(("origin".to_string(), origin.clone()));
+            let request = HttpRequest {
+                method: b"OPTIONS".to_vec(),
+                headers,
+            };
+            let response = server(&request);
+            let verdict = check_preflight(req, &prepared.method, &unsafe_list, &response);
+            match verdict {
+                Ok(()) => self.remember(url, req, &response),
+                Err(why) => {
+                    self.forget(url, req);
+                    return Outcome {
+                        preflight: Some((request, response)),
+                        error: Some(blocked(req, &why)),
+                        ..Outcome::default()
+                    };
+                }
+            }
+            preflight = Some((request, response));
         }
-        headers.push(("origin".to_string(), origin.clone()));
+
+        // The actual request: the script's headers, a default `Accept`, then `Origin`.
+        let mut headers = prepared.headers.clone();
+        let mut has_accept = false;
+        for (name, _) in &headers {
+            if name == "accept" {
+                has_accept = true;
+            }
+        }
+        if !has_accept {
+            headers.push(("accept".to_string(), b"*/*".to_vec()));
+        }
+        headers.push(("origin".to_string(), origin));
         let request = HttpRequest {
-            method: b"OPTIONS".to_vec(),
+            method: prepared.method.as_bytes().to_vec(),
             headers,
         };
         let response = server(&request);
-        let verdict = check_preflight(req, &prepared.method, &unsafe_list, &response);
-        preflight = Some((request, response));
-        if let Err(why) = verdict {
-            return Outcome {
-                preflight,
-                error: Some(blocked(req, &why)),
-                ..Outcome::default()
-            };
-        }
-    }
 
-    // The actual request: the script's headers, a default `Accept`, then `Origin`.
-    let mut headers = prepared.headers.clone();
-    let mut has_accept = false;
-    for (name, _) in &headers {
-        if name == "accept" {
-            has_accept = true;
+        let (readable, readable_headers, error) = match cors_check(req, &response) {
+            Ok(()) => (true, readable_header_names(req, &response), None),
+            Err(why) => (false, Vec::new(), Some(blocked(req, &why))),
+        };
+        Outcome {
+            preflight,
+            actual: Some((request, response)),
+            readable,
+            readable_headers,
+            error,
         }
-    }
-    if !has_accept {
-        headers.push(("accept".to_string(), b"*/*".to_vec()));
-    }
-    headers.push(("origin".to_string(), origin));
-    let request = HttpRequest {
-        method: prepared.method.as_bytes().to_vec(),
-        headers,
-    };
-    let response = server(&request);
-
-    let (readable, readable_headers, error) = match cors_check(req, &response) {
-        Ok(()) => (true, readable_header_names(req, &response), None),
-        Err(why) => (false, Vec::new(), Some(blocked(req, &why))),
-    };
-    Outcome {
-        preflight,
-        actual: Some((request, response)),
-        readable,
-        readable_headers,
-        error,
     }
 }
 
@@ -317,7 +582,7 @@ struct Prepared {
 }
 
 /// Builds the request the browser would send, or the `TypeError` message the script would get.
-fn prepare(req: &ScriptRequest) -> Result<Prepared, String> {
+fn prepare(profile: Profile, req: &ScriptRequest) -> Result<Prepared, String> {
     let fail = |what: String| format!("TypeError: Failed to execute 'fetch' on 'Window': {what}");
     if !is_token(req.method.as_bytes()) {
         return Err(fail(format!(
@@ -333,7 +598,7 @@ fn prepare(req: &ScriptRequest) -> Result<Prepared, String> {
     }
     let method = normalize_method(&req.method);
 
-    let mut headers = Vec::new();
+    let mut headers: Vec<(String, Vec<u8>)> = Vec::new();
     for (name, value) in &req.headers {
         let value = match byte_string(value) {
             Some(v) => v,
@@ -352,21 +617,29 @@ fn prepare(req: &ScriptRequest) -> Result<Prepared, String> {
                 return Err(fail(format!("Invalid value for header '{name}'.")));
             }
         }
-        if is_forbidden_request_header(name, &value) {
+        if is_dropped_request_header(profile, name, &value) {
             continue;
         }
-        headers.push((name.to_ascii_lowercase(), value));
+        let name = name.to_ascii_lowercase();
+        match headers.iter_mut().find(|(n, _)| *n == name) {
+            // Chromium keeps one value per name: an append joins it to the first (`a, b`).
+            Some((_, first)) if profile == Profile::Chromium => {
+                first.extend_from_slice(b", ");
+                first.extend_from_slice(&value);
+            }
+            _ => headers.push((name, value)),
+        }
     }
     Ok(Prepared { method, headers })
 }
 
 /// The CORS-unsafe request-header names of a prepared header list (see [`unsafe_header_names`]).
-fn unsafe_names(headers: &[(String, Vec<u8>)]) -> Vec<String> {
+fn unsafe_names(profile: Profile, headers: &[(String, Vec<u8>)]) -> Vec<String> {
     let mut unsafe_list: Vec<String> = Vec::new();
     let mut potentially_unsafe: Vec<String> = Vec::new();
     let mut safelist_value_size = 0;
     for (name, value) in headers {
-        if is_safelisted_request_header(name, value) {
+        if is_safelisted_request_header_as(profile, name, value) {
             potentially_unsafe.push(name.clone());
             safelist_value_size += value.len();
         } else {
@@ -1335,6 +1608,124 @@ mod tests {
     }
 
     /// The browser model against the naive server: the seed scenarios end to end.
+    #[test]
+    fn chromium_drops_user_agent_safelists_client_hints_and_joins_appends() {
+        let ua = script("GET", &[("User-Agent", "bot/1")]);
+        assert!(needs_preflight_as(Profile::Fetch, &ua));
+        assert!(!needs_preflight_as(Profile::Chromium, &ua));
+        let hint = script("GET", &[("DPR", "2"), ("save-data", "on")]);
+        assert!(needs_preflight_as(Profile::Fetch, &hint));
+        assert!(!needs_preflight_as(Profile::Chromium, &hint));
+        let long = script("GET", &[("dpr", &"1".repeat(129))]);
+        assert!(needs_preflight_as(Profile::Chromium, &long));
+        let seventy = "a/b".repeat(23) + "x";
+        let twice = script("GET", &[("accept", &seventy), ("accept", &seventy)]);
+        assert!(!needs_preflight_as(Profile::Fetch, &twice));
+        assert!(needs_preflight_as(Profile::Chromium, &twice));
+        // What Chromium sends: one joined value, and `accept` in the preflight's list.
+        let out = run_as(Profile::Chromium, &twice, &mut always(response(204, &[])));
+        let (pre, _) = out.preflight.unwrap();
+        assert_eq!(
+            value(&pre, "access-control-request-headers"),
+            Some(&b"accept"[..])
+        );
+        let out = run_as(
+            Profile::Chromium,
+            &twice,
+            &mut always(response(
+                200,
+                &[
+                    ("access-control-allow-origin", PAGE),
+                    ("access-control-allow-headers", "accept"),
+                ],
+            )),
+        );
+        let (actual, _) = out.actual.unwrap();
+        let joined = format!("{seventy}, {seventy}");
+        assert_eq!(value(&actual, "accept"), Some(joined.as_bytes()));
+        assert_eq!(Profile::from_name("chromium"), Some(Profile::Chromium));
+        assert_eq!(Profile::from_name("firefox"), None);
+    }
+
+    #[test]
+    fn the_preflight_cache_serves_what_was_allowed_for_max_age() {
+        let allow = |max_age: Option<&str>| {
+            let mut headers = vec![
+                ("access-control-allow-origin", PAGE),
+                ("access-control-allow-methods", "PUT"),
+                ("access-control-allow-headers", "x-a"),
+            ];
+            if let Some(m) = max_age {
+                headers.push(("access-control-max-age", m));
+            }
+            response(200, &headers)
+        };
+        let put = script("PUT", &[("x-a", "1")]);
+        for (max_age, second_preflights) in [(Some("600"), false), (None, false), (Some("0"), true)]
+        {
+            let mut browser = Browser::new(Profile::Chromium);
+            let mut preflights = 0;
+            let mut server = |r: &HttpRequest| {
+                if r.method == b"OPTIONS" {
+                    preflights += 1;
+                }
+                allow(max_age)
+            };
+            assert!(browser.fetch("/u", &put, &mut server).readable);
+            let second = browser.fetch("/u", &put, &mut server);
+            assert!(second.readable);
+            assert_eq!(second.preflight.is_some(), second_preflights, "{max_age:?}");
+            // Another URL, a header not allowed before, another method: a new preflight each.
+            assert!(browser.fetch("/v", &put, &mut server).preflight.is_some());
+            let more = script("PUT", &[("x-a", "1"), ("x-b", "2")]);
+            assert!(browser.fetch("/u", &more, &mut server).preflight.is_some());
+            let delete = script("DELETE", &[]);
+            assert!(browser
+                .fetch("/u", &delete, &mut server)
+                .preflight
+                .is_some());
+            assert_eq!(preflights, if second_preflights { 5 } else { 4 });
+        }
+        // An entry made with credentials serves a request without; not the other way round.
+        let mut browser = Browser::new(Profile::Fetch);
+        let mut with = put.clone();
+        with.credentials = true;
+        let credentialed = response(
+            200,
+            &[
+                ("access-control-allow-origin", PAGE),
+                ("access-control-allow-credentials", "true"),
+                ("access-control-allow-methods", "PUT"),
+                ("access-control-allow-headers", "x-a"),
+            ],
+        );
+        assert!(
+            browser
+                .fetch("/u", &with, &mut always(credentialed.clone()))
+                .readable
+        );
+        assert!(browser
+            .fetch("/u", &put, &mut always(credentialed))
+            .preflight
+            .is_none());
+        let mut browser = Browser::new(Profile::Fetch);
+        browser.fetch("/u", &put, &mut always(allow(Some("600"))));
+        let out = browser.fetch("/u", &with, &mut always(allow(Some("600"))));
+        assert!(out.preflight.is_some());
+        // A failed preflight clears what was cached for that origin and URL.
+        let mut browser = Browser::new(Profile::Fetch);
+        browser.fetch("/u", &put, &mut always(allow(Some("600"))));
+        browser.fetch("/u", &delete_with_header(), &mut always(response(403, &[])));
+        assert!(browser
+            .fetch("/u", &put, &mut always(allow(Some("600"))))
+            .preflight
+            .is_some());
+    }
+
+    fn delete_with_header() -> ScriptRequest {
+        script("DELETE", &[("x-a", "1")])
+    }
+
     #[test]
     fn against_the_naive_engine() {
         let mut c = PolicyConfig::new(vec![PAGE.to_string()])

@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 
 use arbitrary::{Result as ArbResult, Unstructured};
 
-use crate::browser::{self, HttpRequest, HttpResponse, ScriptRequest};
+use crate::browser::{self, HttpRequest, HttpResponse, Profile, ScriptRequest};
 use crate::decision::{NaiveEngine, NaiveRequest};
 use crate::reference::{self, RefOrigin, ReferenceMatcher};
 use corsmatch::origin::{self, Origin};
@@ -558,18 +558,32 @@ pub fn check_decision(config: &PolicyConfig, script: &ScriptRequest) -> Result<(
         return Ok(());
     };
     let naive = NaiveEngine::new(config);
+    for profile in Profile::ALL {
+        check_decision_as(profile, config, &policy, &naive, script)?;
+    }
+    Ok(())
+}
+
+/// [`check_decision`] with the browser model playing `profile`.
+fn check_decision_as(
+    profile: Profile,
+    config: &PolicyConfig,
+    policy: &Policy,
+    naive: &NaiveEngine,
+    script: &ScriptRequest,
+) -> Result<(), String> {
     let mut trouble: Option<String> = None;
     let mut all_allowed = true;
     let mut server = |req: &HttpRequest| -> HttpResponse {
-        let served = serve(&policy, &naive, req, &APP_HEADERS[..3]);
+        let served = serve(policy, naive, req, &APP_HEADERS[..3]);
         if let Err(t) = served.agree {
             trouble.get_or_insert(t);
         }
         all_allowed &= served.allowed;
         served.response
     };
-    let outcome = browser::run(script, &mut server);
-    let context = || reproduction(config, script);
+    let outcome = browser::run_as(profile, script, &mut server);
+    let context = || reproduction(profile, config, script);
     if let Some(t) = trouble {
         return Err(format!(
             "engines disagree on a request the browser sent\n{t}\n{}",
@@ -583,7 +597,8 @@ pub fn check_decision(config: &PolicyConfig, script: &ScriptRequest) -> Result<(
         all_allowed && outcome.actual.is_some() && (!script.credentials || config.credentials);
     if outcome.readable != engine_allows {
         return Err(format!(
-            "the browser model {} the response but the engine {} it ({:?})\n{}",
+            "the browser model ({}) {} the response but the engine {} it ({:?})\n{}",
+            profile.name(),
             if outcome.readable { "reads" } else { "blocks" },
             if engine_allows {
                 "allowed"
@@ -598,7 +613,7 @@ pub fn check_decision(config: &PolicyConfig, script: &ScriptRequest) -> Result<(
 }
 
 /// A policy file and the `corsmatch explain` call that replay a script call.
-fn reproduction(config: &PolicyConfig, script: &ScriptRequest) -> String {
+fn reproduction(profile: Profile, config: &PolicyConfig, script: &ScriptRequest) -> String {
     let list = |v: &[String]| {
         format!(
             "[{}]",
@@ -621,8 +636,10 @@ fn reproduction(config: &PolicyConfig, script: &ScriptRequest) -> String {
         policy.push_str(&format!("max_age = {age}\n"));
     }
     let mut call = format!(
-        "corsmatch explain --policy policy.toml --origin {:?} --method {:?}",
-        script.origin, script.method
+        "corsmatch explain --browser {} --policy policy.toml --origin {:?} --method {:?}",
+        profile.name(),
+        script.origin,
+        script.method
     );
     for (n, v) in &script.headers {
         call.push_str(&format!(" --header {:?}", format!("{n}: {v}")));
@@ -680,6 +697,18 @@ const SCRIPT_HEADERS: &[(&str, &str)] = &[
     ("accept-language", "en-US"),
     ("range", "bytes=0-99"),
     ("range", "bytes=0-1,3-4"),
+    // Where the profiles differ: Chromium drops a script-set User-Agent, safelists Client Hints and
+    // joins repeated values before the 128-byte limit (two of these make 154 bytes).
+    ("user-agent", "bot/1"),
+    ("dpr", "2"),
+    (
+        "accept",
+        "text/html;q=0.9,application/xhtml+xml;q=0.8,application/xml;q=0.7,*/*;q=0.1",
+    ),
+    (
+        "Accept",
+        "text/html;q=0.9,application/xhtml+xml;q=0.8,application/xml;q=0.7,*/*;q=0.1",
+    ),
 ];
 
 fn some<T: Copy>(u: &mut Unstructured<'_>, pool: &[T]) -> ArbResult<Vec<T>> {

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use corsmatch::policy::{Policy, PolicyConfig};
-use corsmatch_conformance::browser::{self, HttpRequest, ScriptRequest};
+use corsmatch_conformance::browser::{self, HttpRequest, Profile, ScriptRequest};
 use corsmatch_conformance::decision::NaiveEngine;
 use corsmatch_conformance::fuzzing;
 use proptest::prelude::*;
@@ -54,6 +54,18 @@ const SCRIPT_HEADERS: &[(&str, &str)] = &[
     ("x-requested-with", "XMLHttpRequest"),
     ("accept-language", "en-US"),
     ("range", "bytes=0-99"),
+    // Where the profiles differ: Chromium drops a script-set User-Agent, safelists Client Hints and
+    // joins repeated values before the 128-byte limit (two of these make 154 bytes).
+    ("user-agent", "bot/1"),
+    ("dpr", "2"),
+    (
+        "accept",
+        "text/html;q=0.9,application/xhtml+xml;q=0.8,application/xml;q=0.7,*/*;q=0.1",
+    ),
+    (
+        "Accept",
+        "text/html;q=0.9,application/xhtml+xml;q=0.8,application/xml;q=0.7,*/*;q=0.1",
+    ),
 ];
 
 fn subset(pool: &'static [&'static str]) -> impl Strategy<Value = Vec<String>> {
@@ -121,10 +133,23 @@ proptest! {
 
     #[test]
     fn engine_naive_and_browser_agree(config in policy(), script in script()) {
-        let policy = Policy::new(&config).map_err(|e| TestCaseError::fail(format!("{e}")))?;
-        let naive = NaiveEngine::new(&config);
+        for profile in Profile::ALL {
+            agree_as(profile, &config, &script)?;
+        }
+    }
+}
+
+/// The engine, the naive engine and the browser model playing `profile` agree on `script`.
+fn agree_as(
+    profile: Profile,
+    config: &PolicyConfig,
+    script: &ScriptRequest,
+) -> Result<(), TestCaseError> {
+    {
+        let policy = Policy::new(config).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        let naive = NaiveEngine::new(config);
         let mut seen = Vec::new();
-        let outcome = browser::run(&script, &mut |req: &HttpRequest| {
+        let outcome = browser::run_as(profile, script, &mut |req: &HttpRequest| {
             let served = fuzzing::serve(&policy, &naive, req, &fuzzing::APP_HEADERS);
             let response = served.response.clone();
             seen.push(served);
@@ -138,23 +163,35 @@ proptest! {
         }
         // The browser sent at least the actual request or a preflight.
         prop_assert!(!seen.is_empty());
-        let engine_allows = seen.iter().all(|s| s.allowed) && outcome.actual.is_some()
+        let engine_allows = seen.iter().all(|s| s.allowed)
+            && outcome.actual.is_some()
             && (!script.credentials || config.credentials);
         prop_assert_eq!(outcome.readable, engine_allows, "{:?}", outcome.error);
 
         if outcome.readable {
             let exposed: BTreeSet<String> = if config.expose_headers == ["*"] {
                 // `*` (only ever without credentials): every name but the forbidden response headers.
-                let (_, response) = outcome.actual.as_ref().expect("readable implies an actual response");
-                response.headers.iter().map(|(n, _)| n.clone()).filter(|n| n != "set-cookie").collect()
+                let (_, response) = outcome
+                    .actual
+                    .as_ref()
+                    .expect("readable implies an actual response");
+                response
+                    .headers
+                    .iter()
+                    .map(|(n, _)| n.clone())
+                    .filter(|n| n != "set-cookie")
+                    .collect()
             } else {
                 config.expose_headers.iter().cloned().collect()
             };
-            let want: BTreeSet<String> = std::iter::once("content-type".to_string()).chain(exposed).collect();
+            let want: BTreeSet<String> = std::iter::once("content-type".to_string())
+                .chain(exposed)
+                .collect();
             let got: BTreeSet<String> = outcome.readable_headers.iter().cloned().collect();
             prop_assert_eq!(got, want);
         } else {
             prop_assert!(outcome.readable_headers.is_empty());
         }
     }
+    Ok(())
 }

@@ -80,11 +80,10 @@ impl ScenarioApi {
                 .contains_key("access-control-request-method");
         let redirect = match self.overrides.redirect {
             Some(status) if request.uri().path() == self.path() => {
-                let to = self
-                    .overrides
-                    .redirect_to
-                    .clone()
-                    .unwrap_or_else(|| format!("https://{API_HOST}{}", self.target_path()));
+                let to = match &self.overrides.redirect_to {
+                    Some(to) => to.replace("{id}", &self.id),
+                    None => format!("https://{API_HOST}{}", self.target_path()),
+                };
                 Some((status, to))
             }
             _ => None,

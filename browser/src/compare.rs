@@ -281,7 +281,7 @@ mod tests {
             origin: None,
             acrm: None,
             acrh: None,
-            header_names: Vec::new(),
+            headers: Vec::new(),
         };
         let log = vec![
             Event::Mark { n: 0 },

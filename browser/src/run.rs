@@ -99,7 +99,7 @@ pub async fn run(
         .map(|s| s.to_string())
         .collect();
     let mut mapped = Vec::new();
-    let mut bound: BTreeMap<(std::net::IpAddr, u16), String> = BTreeMap::new();
+    let mut bound: BTreeSet<(std::net::IpAddr, u16)> = BTreeSet::new();
     let mut unservable: HashMap<String, String> = HashMap::new();
     for origin in by_page.keys() {
         match page_host(origin) {
@@ -114,23 +114,9 @@ pub async fn run(
                 }
                 mapped.push((scheme, host_port));
             }
-            Ok(PageHost::Bound {
-                scheme,
-                addrs,
-                port,
-            }) => {
+            Ok(PageHost::Bound { addrs, port, .. }) => {
                 for addr in addrs {
-                    match bound.get(&(addr, port)) {
-                        Some(other) if *other != scheme => {
-                            unservable.insert(
-                                origin.clone(),
-                                format!("port {port} is also needed for {other}"),
-                            );
-                        }
-                        _ => {
-                            bound.insert((addr, port), scheme.clone());
-                        }
-                    }
+                    bound.insert((addr, port));
                 }
             }
             Err(e) => {
@@ -142,9 +128,9 @@ pub async fn run(
     let state = Arc::new(state);
     let ports = server::listen_main(tls.clone(), state.clone()).await?;
     let mut bind_failures: HashMap<u16, String> = HashMap::new();
-    for ((addr, port), scheme) in &bound {
-        let acceptor = (scheme == "https").then(|| tls.clone());
-        if let Err(e) = server::listen(SocketAddr::new(*addr, *port), acceptor, state.clone()).await
+    for (addr, port) in &bound {
+        if let Err(e) =
+            server::listen(SocketAddr::new(*addr, *port), tls.clone(), state.clone()).await
         {
             bind_failures.insert(*port, e);
         }
@@ -351,6 +337,8 @@ async fn visit(
         let wait = (deadline - now).min(Duration::from_millis(250));
         let _ = tokio::time::timeout(wait, notified).await;
     }
+    // Console messages may be logged just after the script saw the rejection that caused them.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let console = browser.console.clone();
     browser.stop().await;
     let lines = console.lock().unwrap_or_else(|e| e.into_inner()).clone();

@@ -48,8 +48,8 @@ pub struct Recorded {
     pub acrm: Option<String>,
     /// `Access-Control-Request-Headers`, if sent (lines joined with `,`).
     pub acrh: Option<String>,
-    /// Every header name sent, lowercase, in order.
-    pub header_names: Vec<String>,
+    /// Every header sent: lowercase name and value, in order.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Recorded {
@@ -114,17 +114,13 @@ pub fn tls_acceptor(names: &[String]) -> Result<TlsAcceptor, String> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-/// Binds a listener; spawns its accept loop.
-pub async fn listen(
-    addr: SocketAddr,
-    tls: Option<TlsAcceptor>,
-    state: Arc<State>,
-) -> Result<u16, String> {
+/// Binds a listener that speaks both TLS (with `tls`) and plain HTTP, told apart by the first byte a
+/// client sends (a TLS handshake record starts with 0x16); spawns its accept loop.
+pub async fn listen(addr: SocketAddr, tls: TlsAcceptor, state: Arc<State>) -> Result<u16, String> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-    let scheme = if tls.is_some() { "https" } else { "http" };
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
@@ -133,25 +129,28 @@ pub async fn listen(
             let state = state.clone();
             let tls = tls.clone();
             tokio::spawn(async move {
-                let service = service_fn(move |req| handle(state.clone(), scheme, req));
+                let mut first = [0u8; 1];
+                let Ok(Ok(_)) =
+                    tokio::time::timeout(Duration::from_secs(10), stream.peek(&mut first)).await
+                else {
+                    return;
+                };
                 let builder = hyper::server::conn::http1::Builder::new();
-                match tls {
-                    Some(acceptor) => {
-                        let Ok(Ok(stream)) =
-                            tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
-                                .await
-                        else {
-                            return;
-                        };
-                        let _ = builder
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
-                    }
-                    None => {
-                        let _ = builder
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
-                    }
+                if first[0] == 0x16 {
+                    let service = service_fn(move |req| handle(state.clone(), "https", req));
+                    let Ok(Ok(stream)) =
+                        tokio::time::timeout(Duration::from_secs(10), tls.accept(stream)).await
+                    else {
+                        return;
+                    };
+                    let _ = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                } else {
+                    let service = service_fn(move |req| handle(state.clone(), "http", req));
+                    let _ = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 }
             });
         }
@@ -162,8 +161,8 @@ pub async fn listen(
 /// Binds the two main listeners on 127.0.0.1.
 pub async fn listen_main(tls: TlsAcceptor, state: Arc<State>) -> Result<Ports, String> {
     let any = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
-    let https = listen(any, Some(tls), state.clone()).await?;
-    let http = listen(any, None, state).await?;
+    let https = listen(any, tls.clone(), state.clone()).await?;
+    let http = listen(any, tls, state).await?;
     Ok(Ports { https, http })
 }
 
@@ -268,10 +267,15 @@ async fn api(state: &State, parts: http::request::Parts) -> Response<Full<Bytes>
         origin: header(&parts.headers, "origin"),
         acrm: header(&parts.headers, "access-control-request-method"),
         acrh: header(&parts.headers, "access-control-request-headers"),
-        header_names: parts
+        headers: parts
             .headers
-            .keys()
-            .map(|k| k.as_str().to_string())
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect(),
     };
     state

@@ -567,7 +567,8 @@ pub struct ServerOverrides {
     /// policy's headers), `Location` pointing at `redirect_to` or at the scenario's second path on the
     /// API's origin.
     pub redirect: Option<u16>,
-    /// Where the redirect points (an absolute URL; default: the same origin).
+    /// Where the redirect points (an absolute URL, `{id}` standing for the scenario's id; default: the
+    /// scenario's second path on the API's own origin).
     pub redirect_to: Option<String>,
 }
 

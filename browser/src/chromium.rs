@@ -71,11 +71,12 @@ pub struct Browser {
 
 impl Browser {
     /// Starts `binary` on `url` with a fresh profile under `scratch`, `rules` as
-    /// `--host-resolver-rules`.
+    /// `--host-resolver-rules`, and `extra` arguments.
     pub fn launch(
         binary: &Path,
         url: &str,
         rules: &str,
+        extra: &[String],
         scratch: &Path,
     ) -> Result<Browser, String> {
         let profile = scratch.join(format!(
@@ -104,6 +105,7 @@ impl Browser {
             ])
             .arg(format!("--user-data-dir={}", profile.display()))
             .arg(format!("--host-resolver-rules={rules}"))
+            .args(extra)
             .arg(url)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

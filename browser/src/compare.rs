@@ -148,6 +148,8 @@ pub fn category(message: &str) -> String {
         "header-not-allowed"
     } else if message.contains("Redirect is not allowed for a preflight") {
         "preflight-redirect"
+    } else if message.contains("Permission was denied for this request to access") {
+        "local-network-access-denied"
     } else if message.contains("Cannot parse") {
         "unparsable-list"
     } else {

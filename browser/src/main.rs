@@ -56,7 +56,10 @@ fn main() -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    let (mut scenarios, skipped) = match scenario::load_all() {
+    let scenario::Loaded {
+        mut scenarios,
+        skipped,
+    } = match scenario::load_all() {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");

@@ -98,12 +98,12 @@ pub async fn run(
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let mut mapped = Vec::new();
+    let mut mapped: Vec<(String, Option<String>)> = Vec::new();
     let mut bound: BTreeSet<(std::net::IpAddr, u16)> = BTreeSet::new();
     let mut unservable: HashMap<String, String> = HashMap::new();
     for origin in by_page.keys() {
         match page_host(origin) {
-            Ok(PageHost::Mapped { scheme, host_port }) => {
+            Ok(PageHost::Mapped { host_port, .. }) => {
                 if let Some((host, _)) = host_port.rsplit_once(':') {
                     cert_names.insert(host.to_string());
                     if let Some((_, parent)) = host.split_once('.') {
@@ -112,7 +112,8 @@ pub async fn run(
                         }
                     }
                 }
-                mapped.push((scheme, host_port));
+                let space = by_page[origin].iter().find_map(|s| s.page_space.clone());
+                mapped.push((host_port, space));
             }
             Ok(PageHost::Bound { addrs, port, .. }) => {
                 for addr in addrs {
@@ -126,7 +127,30 @@ pub async fn run(
     }
     let tls = server::tls_acceptor(&cert_names.into_iter().collect::<Vec<_>>())?;
     let state = Arc::new(state);
-    let ports = server::listen_main(tls.clone(), state.clone()).await?;
+    let loopback = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
+    let main_port = server::listen(loopback, tls.clone(), state.clone()).await?;
+    // Pages in another address space than loopback: their own listener, which Chromium is told is
+    // in that space.
+    let mut space_ports: BTreeMap<String, u16> = BTreeMap::new();
+    for (_, space) in &mapped {
+        if let Some(space) = space {
+            if !space_ports.contains_key(space) {
+                let port = server::listen(loopback, tls.clone(), state.clone()).await?;
+                space_ports.insert(space.clone(), port);
+            }
+        }
+    }
+    let mut extra_args = Vec::new();
+    if !space_ports.is_empty() {
+        let overrides: Vec<String> = space_ports
+            .iter()
+            .map(|(space, port)| format!("127.0.0.1:{port}={space}"))
+            .collect();
+        extra_args.push(format!(
+            "--ip-address-space-overrides={}",
+            overrides.join(",")
+        ));
+    }
     let mut bind_failures: HashMap<u16, String> = HashMap::new();
     for (addr, port) in &bound {
         if let Err(e) =
@@ -146,13 +170,13 @@ pub async fn run(
     // Every mapped name to its listener; nothing else resolves (loopback names resolve by
     // themselves).
     let mut rules: Vec<String> = Vec::new();
-    rules.push(format!("MAP {API_HOST}:443 127.0.0.1:{}", ports.https));
-    rules.push(format!("MAP {API2_HOST}:443 127.0.0.1:{}", ports.https));
-    for (scheme, host_port) in &mapped {
-        let port = if scheme == "https" {
-            ports.https
-        } else {
-            ports.http
+    rules.push(format!("MAP {API_HOST}:443 127.0.0.1:{}", main_port));
+    rules.push(format!("MAP {API2_HOST}:443 127.0.0.1:{}", main_port));
+    for (host_port, space) in &mapped {
+        let port = match space {
+            Some(space) => space_ports[space],
+            // Every listener speaks both TLS and plain HTTP.
+            None => main_port,
         };
         rules.push(format!("MAP {host_port} 127.0.0.1:{port}"));
     }
@@ -179,6 +203,7 @@ pub async fn run(
             let budget = Duration::from_secs(20)
                 + Duration::from_millis(calls as u64 * (page::CALL_TIMEOUT_MS / 4));
             let fut = visit(
+                extra_args.clone(),
                 settings.chromium.clone(),
                 settings.scratch.clone(),
                 (*origin).clone(),
@@ -297,6 +322,7 @@ pub async fn run(
 /// Loads `origin`'s page in a fresh Chromium and waits (at most `budget`) for its report; returns
 /// the console lines and, when the page did not report, why. `Err` when Chromium did not start.
 async fn visit(
+    extra_args: Vec<String>,
     binary: PathBuf,
     scratch: PathBuf,
     origin: String,
@@ -305,7 +331,7 @@ async fn visit(
     budget: Duration,
 ) -> Result<(Vec<String>, Option<String>), String> {
     let url = format!("{origin}/page");
-    let mut browser = Browser::launch(&binary, &url, &rules, &scratch)?;
+    let mut browser = Browser::launch(&binary, &url, &rules, &extra_args, &scratch)?;
     let deadline = Instant::now() + budget;
     let mut why = None;
     loop {

@@ -22,6 +22,9 @@ pub struct Scenario {
     pub source: String,
     /// The page's origin, or `null`.
     pub page: String,
+    /// The address space Chromium is told the page's server is in (`public`, `local`), if not the
+    /// loopback it really is in.
+    pub page_space: Option<String>,
     /// The API's policy.
     pub policy: PolicyConfig,
     /// The calls, in order.
@@ -135,9 +138,18 @@ pub fn page_host(origin: &str) -> Result<PageHost, String> {
     }
 }
 
+/// The scenarios of a run, and the decision cases that gave none.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Every scenario, in id order.
+    pub scenarios: Vec<Scenario>,
+    /// The decision cases left out: the case's name, and why.
+    pub skipped: Vec<(String, String)>,
+}
+
 /// Every scenario: the tables' first (ids `b1`, `b2`, …), then the generated ones (`d1`, …), minus
-/// generated ones that repeat an earlier scenario. Also returns the decision cases left out, with why.
-pub fn load_all() -> Result<(Vec<Scenario>, Vec<(String, String)>), String> {
+/// generated ones that repeat an earlier scenario.
+pub fn load_all() -> Result<Loaded, String> {
     let mut out = Vec::new();
     let mut names = BTreeSet::new();
     for table in cases::browser_tables().map_err(|e| e.to_string())? {
@@ -151,6 +163,16 @@ pub fn load_all() -> Result<(Vec<Scenario>, Vec<(String, String)>), String> {
                     table.file, s.name, s.page
                 ));
             }
+            match (s.page_space.as_deref(), page_host(&s.page)) {
+                (None, _) => {}
+                (Some("public" | "local"), Ok(PageHost::Mapped { .. })) if s.page != "null" => {}
+                (Some(space), _) => {
+                    return Err(format!(
+                        "{}: [{}] page_space {space:?}: `public` or `local`, for a page on a mapped name",
+                        table.file, s.name
+                    ))
+                }
+            }
             if let Err(e) = Policy::new(&s.policy) {
                 return Err(format!("{}: [{}] invalid policy: {e}", table.file, s.name));
             }
@@ -160,6 +182,7 @@ pub fn load_all() -> Result<(Vec<Scenario>, Vec<(String, String)>), String> {
                 name: s.name,
                 source: table.file.clone(),
                 page: s.page,
+                page_space: s.page_space,
                 policy: s.policy,
                 calls,
                 server: s.server,
@@ -178,6 +201,7 @@ pub fn load_all() -> Result<(Vec<Scenario>, Vec<(String, String)>), String> {
                         name: format!("{}: {}", table.file.trim_end_matches(".toml"), case.name),
                         source: table.file.clone(),
                         page,
+                        page_space: None,
                         policy: case.policy.clone(),
                         calls: vec![fetch],
                         server: ServerOverrides::default(),
@@ -193,12 +217,18 @@ pub fn load_all() -> Result<(Vec<Scenario>, Vec<(String, String)>), String> {
             }
         }
     }
-    Ok((out, skipped))
+    Ok(Loaded {
+        scenarios: out,
+        skipped,
+    })
 }
 
 /// What makes two scenarios the same run.
 fn signature(s: &Scenario) -> String {
-    format!("{:?}|{:?}|{:?}|{:?}", s.page, s.policy, s.calls, s.server)
+    format!(
+        "{:?}|{:?}|{:?}|{:?}|{:?}",
+        s.page, s.page_space, s.policy, s.calls, s.server
+    )
 }
 
 /// The `fetch()` a page script would make to send a decision case's request, or why none can.
@@ -322,7 +352,7 @@ mod tests {
 
     #[test]
     fn the_committed_scenarios_load() {
-        let (all, _) = load_all().unwrap();
+        let all = load_all().unwrap().scenarios;
         assert!(all.len() >= 120, "{} scenarios", all.len());
     }
 }

@@ -1,11 +1,11 @@
-//! The loopback servers: one TLS listener and one plain HTTP listener that every mapped name reaches,
-//! plus listeners on the exact loopback ports of `localhost`, `127.0.0.1` and `[::1]` pages. Requests
+//! The loopback servers: one listener (TLS and plain HTTP on one port) that every mapped name reaches,
+//! one more per address space other than loopback that a page claims, plus listeners on the exact loopback ports of `localhost`, `127.0.0.1` and `[::1]` pages. Requests
 //! are routed by `Host`: the API's names go to the scenario's [`ScenarioApi`] (recorded first, outside
 //! the CORS layer); any other host is a page origin, served its page, its call marks and its report.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -72,15 +72,6 @@ pub struct State {
     pub reports: Mutex<HashMap<String, String>>,
     /// Woken on each report.
     pub reported: Notify,
-}
-
-/// The main listeners' ports on 127.0.0.1.
-#[derive(Clone, Copy, Debug)]
-pub struct Ports {
-    /// The TLS listener.
-    pub https: u16,
-    /// The plain HTTP listener.
-    pub http: u16,
 }
 
 /// A TLS acceptor with a fresh self-signed certificate covering `names` (DNS names, wildcards
@@ -156,14 +147,6 @@ pub async fn listen(addr: SocketAddr, tls: TlsAcceptor, state: Arc<State>) -> Re
         }
     });
     Ok(port)
-}
-
-/// Binds the two main listeners on 127.0.0.1.
-pub async fn listen_main(tls: TlsAcceptor, state: Arc<State>) -> Result<Ports, String> {
-    let any = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
-    let https = listen(any, tls.clone(), state.clone()).await?;
-    let http = listen(any, tls, state).await?;
-    Ok(Ports { https, http })
 }
 
 fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {

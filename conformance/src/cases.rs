@@ -487,6 +487,11 @@ pub struct BrowserScenario {
     pub page: String,
     /// The API's policy.
     pub policy: PolicyConfig,
+    /// The address space Chromium is told the page's server is in: `public` or `local` (default: none
+    /// said, so `loopback`, where the server really is). Only for a page on a mapped name (not
+    /// `localhost`, an IP address or `null`).
+    #[serde(default)]
+    pub page_space: Option<String>,
     /// The first call.
     pub fetch: ScenarioFetch,
     /// The calls after the first, when more than one (default: none).

@@ -93,6 +93,9 @@ fn main() -> ExitCode {
         for s in &scenarios {
             println!("{}\t{}\t{}\t{}", s.id, s.page, s.name, s.calls.len());
         }
+        for (case, why) in &skipped {
+            println!("skipped\t{case}\t{why}");
+        }
         println!(
             "{} scenarios ({} decision cases not a page's request)",
             scenarios.len(),

@@ -354,5 +354,63 @@ mod tests {
     fn the_committed_scenarios_load() {
         let all = load_all().unwrap().scenarios;
         assert!(all.len() >= 120, "{} scenarios", all.len());
+        let ids: BTreeSet<&str> = all.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids.len(), all.len());
+    }
+
+    #[test]
+    fn every_deviation_names_a_scenario_and_a_field() {
+        let all = load_all().unwrap().scenarios;
+        let fields = [
+            "preflight",
+            "request-method",
+            "request-headers",
+            "actual",
+            "readable",
+            "status",
+            "readable-headers",
+            "console",
+            "ran",
+        ];
+        for table in cases::deviation_tables().unwrap() {
+            for d in table.content.deviation {
+                assert!(
+                    all.iter().any(|s| s.name == d.scenario),
+                    "{}: no scenario {:?}",
+                    table.file,
+                    d.scenario
+                );
+                assert!(
+                    fields.contains(&d.field.as_str()),
+                    "{}: {:?}",
+                    table.file,
+                    d.field
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn decision_cases_become_fetches() {
+        let case: DecisionCase = toml::from_str(
+            r#"
+name = "t"
+policy = { origins = ["https://app.example.com"], methods = ["PUT"], request_headers = ["content-type", "x-a"] }
+request = { method = "OPTIONS", origin = "https://app.example.com", acrm = "PUT", acrh = ["Content-Type, x-a"] }
+expect = "preflight-allowed"
+headers = []
+"#,
+        )
+        .unwrap();
+        let (page, fetch) = from_decision(&case).unwrap();
+        assert_eq!(page, "https://app.example.com");
+        assert_eq!(fetch.method, "PUT");
+        assert_eq!(
+            fetch.headers,
+            vec![
+                ("content-type".to_string(), "application/json".to_string()),
+                ("x-a".to_string(), "1".to_string())
+            ]
+        );
     }
 }

@@ -1,7 +1,9 @@
-//! The loopback servers: one listener (TLS and plain HTTP on one port) that every mapped name reaches,
-//! one more per address space other than loopback that a page claims, plus listeners on the exact loopback ports of `localhost`, `127.0.0.1` and `[::1]` pages. Requests
-//! are routed by `Host`: the API's names go to the scenario's [`ScenarioApi`] (recorded first, outside
-//! the CORS layer); any other host is a page origin, served its page, its call marks and its report.
+//! The loopback servers. Every listener speaks TLS (a self-signed certificate made at start) and plain
+//! HTTP on one port, told apart by the first byte: one listener that every mapped name reaches, one
+//! more per address space other than loopback that a page claims, and one on each exact loopback port
+//! that a `localhost`, `127.0.0.1` or `[::1]` page needs. Requests are routed by `Host`: the API's
+//! names go to the scenario's [`ScenarioApi`] (recorded first, outside the CORS layer); any other host
+//! is a page origin, served its page, its call marks and its report.
 
 use std::collections::HashMap;
 use std::convert::Infallible;

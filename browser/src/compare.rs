@@ -70,6 +70,46 @@ impl Observed {
     }
 }
 
+/// The model's outcome of one call, as the JSON report shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct PredictedCall {
+    /// `Access-Control-Request-Method` and `-Headers` of the preflight, when one is sent.
+    pub preflight: Option<(Option<String>, Option<String>)>,
+    /// Whether the actual request is sent.
+    pub actual: bool,
+    /// Whether script gets the response.
+    pub readable: bool,
+    /// The actual response's status, when readable.
+    pub status: Option<u16>,
+    /// The header names script may read.
+    pub readable_headers: Vec<String>,
+    /// The model's error message, when not readable.
+    pub error: Option<String>,
+}
+
+impl PredictedCall {
+    /// The summary of `outcome`.
+    pub fn new(outcome: &Outcome) -> PredictedCall {
+        PredictedCall {
+            preflight: outcome.preflight.as_ref().map(|(req, _)| {
+                (
+                    header_value(req, "access-control-request-method"),
+                    header_value(req, "access-control-request-headers"),
+                )
+            }),
+            actual: outcome.actual.is_some(),
+            readable: outcome.readable,
+            status: outcome
+                .actual
+                .as_ref()
+                .filter(|_| outcome.readable)
+                .map(|(_, r)| r.status),
+            readable_headers: outcome.readable_headers.clone(),
+            error: outcome.error.clone(),
+        }
+    }
+}
+
 /// One field on which Chromium and the model disagree.
 #[derive(Clone, Debug, Serialize)]
 pub struct Difference {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{ScenarioApi, API2_HOST, API_HOST};
 use crate::chromium::Browser;
-use crate::compare::{self, Difference, Observed, ObservedCall, ScriptResult};
+use crate::compare::{self, Difference, Observed, ObservedCall, PredictedCall, ScriptResult};
 use crate::page;
 use crate::scenario::{page_host, PageHost, Scenario, SANDBOX_PAGE};
 use crate::server::{self, State};
@@ -32,6 +32,8 @@ pub struct Verdict {
     pub page: String,
     /// What was observed.
     pub observed: Observed,
+    /// What the model predicted, per call.
+    pub predicted: Vec<PredictedCall>,
     /// The differences with the model, each with what the deviation that lists it says, if any.
     pub differences: Vec<(Difference, Option<String>)>,
 }
@@ -313,6 +315,7 @@ pub async fn run(
             name: s.name.clone(),
             page: s.page.clone(),
             observed,
+            predicted: predicted.iter().map(PredictedCall::new).collect(),
             differences,
         });
     }

@@ -3,8 +3,10 @@
 //! that reads them.
 //!
 //! A table file's kind comes from its name: `origins-*.toml` ([`OriginFile`]), `patterns*.toml`
-//! ([`PatternFile`]), `decisions-*.toml` ([`DecisionFile`]) and `policy-validation*.toml`
-//! ([`ValidationFile`]). Unknown keys are errors (`deny_unknown_fields`), and so is a case that gives
+//! ([`PatternFile`]), `decisions-*.toml` ([`DecisionFile`]), `policy-validation*.toml`
+//! ([`ValidationFile`]), `browser-scenarios*.toml` ([`BrowserFile`], the real-browser harness's
+//! scenarios) and `browser-deviations*.toml` ([`DeviationFile`], where Chromium knowingly departs from
+//! the browser model). Unknown keys are errors (`deny_unknown_fields`), and so is a case that gives
 //! contradictory or incomplete expectations (both `origin` and `origin_hex`, an `allow` without its
 //! `rule`, `upstream` without `response`): the reader checks the shape, the suites check the engine.
 //! [`check_names`] fails on a `.toml` file whose name is of no known kind, so that a misnamed table is
@@ -54,7 +56,14 @@ pub struct Table<T> {
 }
 
 /// The kinds of table, by file-name prefix.
-const KINDS: &[&str] = &["origins-", "patterns", "decisions-", "policy-validation"];
+const KINDS: &[&str] = &[
+    "origins-",
+    "patterns",
+    "decisions-",
+    "policy-validation",
+    "browser-scenarios",
+    "browser-deviations",
+];
 
 /// Checks that every `.toml` file under `dir` is of a known kind (see the module docs); returns how
 /// many there are.
@@ -140,6 +149,16 @@ pub fn decision_tables() -> Result<Vec<Table<DecisionFile>>, TableError> {
 /// The policy validation tables, `corpus/cases/policy-validation*.toml`.
 pub fn validation_tables() -> Result<Vec<Table<ValidationFile>>, TableError> {
     load(&cases_dir(), "policy-validation")
+}
+
+/// The real-browser scenarios, `corpus/cases/browser-scenarios*.toml`.
+pub fn browser_tables() -> Result<Vec<Table<BrowserFile>>, TableError> {
+    load(&cases_dir(), "browser-scenarios")
+}
+
+/// The known deviations of Chromium from the browser model, `corpus/cases/browser-deviations*.toml`.
+pub fn deviation_tables() -> Result<Vec<Table<DeviationFile>>, TableError> {
+    load(&cases_dir(), "browser-deviations")
 }
 
 /// An `origins-*.toml` file: groups of origins decided against one allowlist.
@@ -447,6 +466,138 @@ pub struct ValidationCase {
     /// Texts that must each appear in some diagnostic's message (an example origin, a suffix).
     #[serde(default)]
     pub mentions: Vec<String>,
+}
+
+/// A `browser-scenarios*.toml` file: page scripts for the real-browser harness.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrowserFile {
+    /// The scenarios, in file order.
+    pub scenario: Vec<BrowserScenario>,
+}
+
+/// One page script: `fetch()` calls from one page origin to an API guarded by one policy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrowserScenario {
+    /// The scenario's name (unique over all files), for messages and the deviation list.
+    pub name: String,
+    /// The page's origin (`https://app.example.com`, `http://[::1]:8080`), or `null` for a sandboxed
+    /// iframe.
+    pub page: String,
+    /// The API's policy.
+    pub policy: PolicyConfig,
+    /// The address space Chromium is told the page's server is in: `public` or `local` (default: none
+    /// said, so `loopback`, where the server really is). Only for a page on a mapped name (not
+    /// `localhost`, an IP address or `null`).
+    #[serde(default)]
+    pub page_space: Option<String>,
+    /// The first call.
+    pub fetch: ScenarioFetch,
+    /// The calls after the first, when more than one (default: none).
+    #[serde(default)]
+    pub calls: Calls,
+    /// How the API's answers differ from what its CORS layer alone gives.
+    #[serde(default)]
+    pub server: ServerOverrides,
+    /// What the scenario is about (empty when the table does not say).
+    #[serde(default)]
+    pub why: String,
+}
+
+/// The calls of a scenario after its `fetch`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Calls {
+    /// The `fetch` call made this many times in all (at least 1).
+    Count(u32),
+    /// Further calls, each made after the previous one settled.
+    List(Vec<ScenarioFetch>),
+}
+
+impl Default for Calls {
+    fn default() -> Calls {
+        Calls::Count(1)
+    }
+}
+
+impl BrowserScenario {
+    /// Every call of the scenario, in order (the `fetch`, then what `calls` adds).
+    pub fn all_calls(&self) -> Vec<ScenarioFetch> {
+        match &self.calls {
+            Calls::Count(n) => vec![self.fetch.clone(); (*n).max(1) as usize],
+            Calls::List(more) => std::iter::once(self.fetch.clone())
+                .chain(more.iter().cloned())
+                .collect(),
+        }
+    }
+}
+
+/// One `fetch(url, init)` call's `init`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFetch {
+    /// The method as the script writes it (default `GET`).
+    #[serde(default = "get")]
+    pub method: String,
+    /// The headers, appended in order to a `Headers` object (so a repeated name is combined).
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    /// A string body, if any.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// The credentials mode: `omit` (default), `same-origin` or `include`.
+    #[serde(default = "omit")]
+    pub credentials: String,
+    /// The cache mode (default `no-store`).
+    #[serde(default = "no_store")]
+    pub cache: String,
+}
+
+fn omit() -> String {
+    "omit".into()
+}
+
+fn no_store() -> String {
+    "no-store".into()
+}
+
+/// A scenario's changes to the API's answers.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerOverrides {
+    /// The status of every preflight answer (allowed or denied), its headers kept.
+    pub preflight_status: Option<u16>,
+    /// Answer the actual request with this redirect status (inside the CORS layer, so with the
+    /// policy's headers), `Location` pointing at `redirect_to` or at the scenario's second path on the
+    /// API's origin.
+    pub redirect: Option<u16>,
+    /// Where the redirect points (an absolute URL, `{id}` standing for the scenario's id; default: the
+    /// scenario's second path on the API's own origin).
+    pub redirect_to: Option<String>,
+}
+
+/// A `browser-deviations*.toml` file: where Chromium knowingly departs from the browser model.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviationFile {
+    /// The deviations, in file order.
+    pub deviation: Vec<Deviation>,
+}
+
+/// One known deviation: a scenario's field on which Chromium and the model disagree, on purpose.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deviation {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The compared field (`preflight`, `request-method`, `request-headers`, `actual`, `readable`,
+    /// `status`, `readable-headers`, `console`).
+    pub field: String,
+    /// What Chromium does.
+    pub chromium: String,
+    /// Why, with a source where there is one.
+    pub why: String,
 }
 
 #[cfg(test)]

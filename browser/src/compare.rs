@@ -3,10 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use corsmatch_conformance::browser::{self, HttpRequest, HttpResponse, Outcome};
+use corsmatch_conformance::browser::{Browser, HttpRequest, HttpResponse, Outcome, Profile};
 use serde::{Deserialize, Serialize};
 
-use crate::api::{answer_now, ScenarioApi};
+use crate::api::{answer_now, ScenarioApi, API_HOST};
 use crate::scenario::Scenario;
 use crate::server::{Event, Recorded};
 
@@ -124,21 +124,31 @@ pub struct Difference {
     pub observed: String,
 }
 
-/// The model's outcome of every call of `scenario`, its server being the scenario's API itself.
-pub fn predict(scenario: &Scenario, api: &ScenarioApi) -> Vec<Outcome> {
+/// The model's outcome of every call of `scenario`, its server being the scenario's API itself:
+/// one browser playing `profile` for all the calls (they share its preflight cache, as the calls of
+/// a page share Chromium's).
+pub fn predict(scenario: &Scenario, api: &ScenarioApi, profile: Profile) -> Vec<Outcome> {
+    let mut browser = Browser::new(profile);
     (0..scenario.calls.len())
         .map(|i| {
             let script = scenario.script_request(i);
-            browser::run(&script, &mut |req: &HttpRequest| serve(api, req))
+            let url = format!("https://{API_HOST}{}", api.path());
+            browser.fetch(&url, &script, &mut |req: &HttpRequest| serve(api, req))
         })
         .collect()
+}
+
+/// The path of an absolute URL (`/` when it has none).
+fn path_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.find('/').map_or("/", |i| &rest[i..])
 }
 
 /// One exchange with the scenario's API, in the model's terms.
 fn serve(api: &ScenarioApi, req: &HttpRequest) -> HttpResponse {
     let mut builder = http::Request::builder()
         .method(http::Method::from_bytes(&req.method).unwrap_or(http::Method::GET))
-        .uri(api.path());
+        .uri(path_of(&req.url));
     for (name, value) in &req.headers {
         builder = builder.header(name.as_str(), value.as_slice());
     }

@@ -1,5 +1,7 @@
-//! `corsmatch-browser [--chromium PATH] [--filter SUBSTRING] [--json FILE] [--list]`: runs the
-//! real-browser scenarios in headless Chromium and compares them with the browser model.
+//! `corsmatch-browser [--chromium PATH] [--browser chromium|fetch] [--filter SUBSTRING] [--json FILE]
+//! [--list]`: runs the real-browser scenarios in headless Chromium and compares them with the
+//! browser model, by default its `chromium` profile (`--browser fetch`: the standard as written,
+//! to see where the pinned Chromium departs from it).
 //!
 //! Prints one line per disagreement, then `N scenarios, N agree, N known deviations, N disagree`.
 //! Exits 0 when every disagreement is a listed deviation, 1 otherwise, 2 when Chromium is missing or
@@ -12,6 +14,7 @@ use std::time::Instant;
 use corsmatch_browser::chromium;
 use corsmatch_browser::run::{self, Settings, Verdict};
 use corsmatch_browser::scenario;
+use corsmatch_conformance::browser::Profile;
 use corsmatch_conformance::cases;
 
 struct Args {
@@ -19,6 +22,7 @@ struct Args {
     filter: Option<String>,
     json: Option<PathBuf>,
     list: bool,
+    profile: Profile,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -27,6 +31,7 @@ fn parse_args() -> Result<Args, String> {
         filter: None,
         json: None,
         list: false,
+        profile: Profile::Chromium,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -36,9 +41,14 @@ fn parse_args() -> Result<Args, String> {
             "--filter" => args.filter = Some(value("--filter")?),
             "--json" => args.json = Some(PathBuf::from(value("--json")?)),
             "--list" => args.list = true,
+            "--browser" => {
+                let name = value("--browser")?;
+                args.profile = Profile::from_name(&name)
+                    .ok_or(format!("--browser {name:?}: not chromium or fetch"))?;
+            }
             "-h" | "--help" => {
                 return Err(
-                    "usage: corsmatch-browser [--chromium PATH] [--filter SUBSTRING] [--json FILE] [--list]"
+                    "usage: corsmatch-browser [--chromium PATH] [--browser chromium|fetch] [--filter SUBSTRING] [--json FILE] [--list]"
                         .into(),
                 )
             }
@@ -135,6 +145,7 @@ fn main() -> ExitCode {
     let settings = Settings {
         chromium: binary,
         scratch: scratch.clone(),
+        profile: args.profile,
     };
     let started = Instant::now();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use corsmatch_conformance::browser::Outcome;
+use corsmatch_conformance::browser::{Outcome, Profile};
 use corsmatch_conformance::cases::Deviation;
 use serde::{Deserialize, Serialize};
 
@@ -65,6 +65,8 @@ pub struct Settings {
     pub chromium: PathBuf,
     /// Where Chromium's profiles go.
     pub scratch: PathBuf,
+    /// The browser model's profile the observations are compared with.
+    pub profile: Profile,
 }
 
 /// Runs `scenarios` and compares them with the model; `deviations` are the known ones.
@@ -299,7 +301,7 @@ pub async fn run(
                 None
             },
         };
-        let predicted: Vec<Outcome> = compare::predict(s, &state.apis[&s.id]);
+        let predicted: Vec<Outcome> = compare::predict(s, &state.apis[&s.id], settings.profile);
         let differences = compare::compare(s, &observed, &predicted)
             .into_iter()
             .map(|d| {

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use corsmatch::policy::{Policy, PolicyConfig};
-use corsmatch_conformance::browser;
+use corsmatch_conformance::browser::{self, Profile};
 use corsmatch_conformance::cases::{self, DecisionCase, ScenarioFetch, ServerOverrides};
 
 /// The origin of the page that hosts the sandboxed iframes of the `null` scenarios.
@@ -58,6 +58,8 @@ impl Scenario {
             ));
         }
         browser::ScriptRequest {
+            body: call.body.is_some(),
+            cache: browser::CacheMode::from_name(&call.cache).unwrap_or_default(),
             origin: self.page.clone(),
             method: call.method.clone(),
             headers,
@@ -280,18 +282,20 @@ pub fn from_decision(case: &DecisionCase) -> Result<(String, ScenarioFetch), Str
         let mut headers = Vec::new();
         for name in names {
             let value = unsafe_value(&name);
-            if browser::is_forbidden_request_header(&name, value.as_bytes()) {
+            if browser::is_dropped_request_header(Profile::Chromium, &name, value.as_bytes()) {
                 return Err(format!("the forbidden request header {name}"));
             }
             headers.push((name, value));
         }
         let script = browser::ScriptRequest {
+            body: false,
+            cache: Default::default(),
             origin: origin.clone(),
             method: acrm.clone(),
             headers: headers.clone(),
             credentials: false,
         };
-        if !browser::needs_preflight(&script) {
+        if !browser::needs_preflight_as(Profile::Chromium, &script) {
             return Err("a preflight the browser would not send for this request".into());
         }
         (acrm, headers)

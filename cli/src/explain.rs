@@ -238,6 +238,8 @@ fn run(parser: Parser) -> ExitCode {
         return ExitCode::from(EXIT_CONFIG);
     };
     let script = ScriptRequest {
+        body: false,
+        cache: Default::default(),
         origin: args.origin.clone(),
         method: args.method.clone(),
         headers: args.headers.clone(),

@@ -16,9 +16,14 @@
 //! request; the CORS check on both responses; the CORS-filtered response's readable header names; and,
 //! across the calls of one [`Browser`], the CORS-preflight cache (§4.8, with `Access-Control-Max-Age`;
 //! every entry is taken as fresh until its max-age, which the model treats as "longer than the calls
-//! take", and a max-age of 0 caches nothing). What is not: redirects, cookies themselves, Private
-//! Network Access (which current Chromium no longer sends, see [`CHROMIUM_DEVIATIONS`]), `no-cors`
-//! mode, upload listeners (the use-CORS-preflight flag).
+//! take", and a max-age of 0 caches nothing); redirects (§4.4: the CORS check on each redirect
+//! response, 301/302/303 turning the method into `GET`, a new preflight for the new URL when one is
+//! needed, and the origin tainted to `null` by a redirect to another origin); a body on `GET` or
+//! `HEAD` as the `TypeError` it is. What is not: cookies themselves, Private Network Access (current
+//! Chromium sends no such preflight: a page the browser counts as public that fetches a local or
+//! loopback address needs the Local Network Access permission instead, and without it nothing is
+//! sent; see the README's "Checked in a real browser"), `no-cors` mode, upload listeners (the
+//! use-CORS-preflight flag).
 //!
 //! Two [`Profile`]s: [`Profile::Fetch`], the standard, and [`Profile::Chromium`], the standard with the
 //! deviations of the Chromium version the browser suite pins (`browser/`), each listed with what
@@ -102,6 +107,14 @@ pub const CHROMIUM_DEVIATIONS: &[Deviation] = &[
         effect: "Chromium preflights some requests Fetch would not; a policy that must serve them \
                  lists the header (e.g. `accept`) in request_headers",
     },
+    Deviation {
+        name: "preflight-cache-bypassed",
+        fetch: "the CORS-preflight cache is consulted whatever the request's cache mode",
+        chromium: "with cache mode `no-store`, `reload` or `no-cache` the preflight cache is not \
+                   consulted: every such call sends its preflight, within Max-Age too",
+        effect: "a page that fetches with those modes sends a preflight per call: Max-Age saves \
+                 nothing for it",
+    },
 ];
 
 /// The Client Hints request headers Chromium treats as CORS-safelisted (see
@@ -129,11 +142,51 @@ pub struct ScriptRequest {
     pub headers: Vec<(String, String)>,
     /// Credentials mode "include" (cookies and the like go along; the response must opt in).
     pub credentials: bool,
+    /// Whether the script passes a body (`fetch(url, { body })`): with `GET` or `HEAD`, `fetch()`
+    /// throws a `TypeError` before sending anything.
+    pub body: bool,
+    /// The request's cache mode (`fetch(url, { cache })`).
+    pub cache: CacheMode,
+}
+
+/// A request's cache mode, as far as CORS is concerned: Fetch's preflight cache ignores it; Chromium
+/// skips the preflight cache for `no-store`, `reload` and `no-cache` (see [`CHROMIUM_DEVIATIONS`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CacheMode {
+    /// `default`.
+    #[default]
+    Default,
+    /// `no-store`.
+    NoStore,
+    /// `reload`.
+    Reload,
+    /// `no-cache`.
+    NoCache,
+    /// `force-cache`.
+    ForceCache,
+}
+
+impl CacheMode {
+    /// The mode named `name` as `fetch()` spells it (`only-if-cached` needs a same-origin request,
+    /// so it is not a mode of a CORS request).
+    pub fn from_name(name: &str) -> Option<CacheMode> {
+        Some(match name {
+            "default" => CacheMode::Default,
+            "no-store" => CacheMode::NoStore,
+            "reload" => CacheMode::Reload,
+            "no-cache" => CacheMode::NoCache,
+            "force-cache" => CacheMode::ForceCache,
+            _ => return None,
+        })
+    }
 }
 
 /// An HTTP request the browser sends.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HttpRequest {
+    /// The URL it is sent to, as [`Browser::fetch`] was given it or a redirect's `Location`
+    /// resolved against it (empty for [`run`]).
+    pub url: String,
     /// The method bytes as sent.
     pub method: Vec<u8>,
     /// The headers sent: lowercase names, value bytes, in order.
@@ -166,6 +219,8 @@ pub struct Outcome {
     pub readable_headers: Vec<String>,
     /// When not readable, a message in the style of the browser console saying why.
     pub error: Option<String>,
+    /// Every exchange, in order: preflights, redirected requests, the last request.
+    pub exchanges: Vec<(HttpRequest, HttpResponse)>,
 }
 
 /// Fetch's method normalization: `DELETE`, `GET`, `HEAD`, `OPTIONS`, `POST`, `PUT` matched
@@ -486,7 +541,7 @@ impl Browser {
         server: &mut dyn FnMut(&HttpRequest) -> HttpResponse,
     ) -> Outcome {
         let profile = self.profile;
-        let prepared = match prepare(profile, req) {
+        let mut prepared = match prepare(profile, req) {
             Ok(p) => p,
             Err(type_error) => {
                 return Outcome {
@@ -495,82 +550,168 @@ impl Browser {
                 }
             }
         };
-        let origin = req.origin.as_bytes().to_vec();
-        let unsafe_list = unsafe_names(profile, &prepared.headers);
-
-        // §4.8 CORS-preflight fetch, unless the cache holds the method (when it is not safelisted) and
-        // every unsafe header name.
-        let mut preflight = None;
-        let wanted = !is_safelisted_method(&prepared.method) || !unsafe_list.is_empty();
-        let cached = (is_safelisted_method(&prepared.method)
-            || self.cached(url, req, &CacheItem::Method(prepared.method.clone())))
-            && unsafe_list
-                .iter()
-                .all(|h| self.cached(url, req, &CacheItem::Header(h.clone())));
-        if wanted && !cached {
-            let mut headers = Vec::new();
-            headers.push(("accept".to_string(), b"*/*".to_vec()));
-            headers.push((
-                "access-control-request-method".to_string(),
-                prepared.method.as_bytes().to_vec(),
-            ));
-            if !unsafe_list.is_empty() {
+        let mut outcome = Outcome::default();
+        // The request as it goes: its URL, and its origin, which a redirect may taint to `null`.
+        let mut current = req.clone();
+        let mut url = url.to_string();
+        let mut redirects = 0;
+        loop {
+            let unsafe_list = unsafe_names(profile, &prepared.headers);
+            // §4.8 CORS-preflight fetch, unless the cache holds the method (when it is not
+            // safelisted) and every unsafe header name.
+            let wanted = !is_safelisted_method(&prepared.method) || !unsafe_list.is_empty();
+            let bypass = profile == Profile::Chromium
+                && matches!(
+                    req.cache,
+                    CacheMode::NoStore | CacheMode::Reload | CacheMode::NoCache
+                );
+            let cached = !bypass
+                && (is_safelisted_method(&prepared.method)
+                    || self.cached(&url, &current, &CacheItem::Method(prepared.method.clone())))
+                && unsafe_list
+                    .iter()
+                    .all(|h| self.cached(&url, &current, &CacheItem::Header(h.clone())));
+            if wanted && !cached {
+                let mut headers = Vec::new();
+                headers.push(("accept".to_string(), b"*/*".to_vec()));
                 headers.push((
-                    "access-control-request-headers".to_string(),
-                    unsafe_list.join(",").into_bytes(),
+                    "access-control-request-method".to_string(),
+                    prepared.method.as_bytes().to_vec(),
                 ));
+                if !unsafe_list.is_empty() {
+                    headers.push((
+                        "access-control-request-headers".to_string(),
+                        unsafe_list.join(",").into_bytes(),
+                    ));
+                }
+                headers.push(("origin".to_string(), current.origin.as_bytes().to_vec()));
+                let request = HttpRequest {
+                    url: url.clone(),
+                    method: b"OPTIONS".to_vec(),
+                    headers,
+                };
+                let response = server(&request);
+                // A redirect status without `Location` is no redirect (§4.4: its location URL is
+                // null); it fails as a status that is not ok.
+                let redirected =
+                    is_redirect(response.status) && get_combined(&response, "location").is_some();
+                let verdict = if redirected {
+                    Err(
+                        "Response to preflight request doesn't pass access control check: \
+                         Redirect is not allowed for a preflight request."
+                            .to_string(),
+                    )
+                } else {
+                    check_preflight(&current, &prepared.method, &unsafe_list, &response)
+                };
+                outcome.exchanges.push((request.clone(), response.clone()));
+                if outcome.preflight.is_none() {
+                    outcome.preflight = Some((request, response.clone()));
+                }
+                match verdict {
+                    Ok(()) => self.remember(&url, &current, &response),
+                    Err(why) => {
+                        self.forget(&url, &current);
+                        outcome.error = Some(blocked(&current, &why));
+                        return outcome;
+                    }
+                }
             }
-            headers.push(("origin".to_string(), origin.clone()));
+
+            // The actual request: the script's headers, a default `Accept`, then `Origin`.
+            let mut headers = prepared.headers.clone();
+            if !headers.iter().any(|(name, _)| name == "accept") {
+                headers.push(("accept".to_string(), b"*/*".to_vec()));
+            }
+            headers.push(("origin".to_string(), current.origin.as_bytes().to_vec()));
             let request = HttpRequest {
-                method: b"OPTIONS".to_vec(),
+                url: url.clone(),
+                method: prepared.method.as_bytes().to_vec(),
                 headers,
             };
             let response = server(&request);
-            let verdict = check_preflight(req, &prepared.method, &unsafe_list, &response);
-            match verdict {
-                Ok(()) => self.remember(url, req, &response),
-                Err(why) => {
-                    self.forget(url, req);
-                    return Outcome {
-                        preflight: Some((request, response)),
-                        error: Some(blocked(req, &why)),
-                        ..Outcome::default()
-                    };
-                }
+            outcome.exchanges.push((request.clone(), response.clone()));
+            // §4.3 HTTP fetch: the CORS check applies to a redirect response too, before it is
+            // followed.
+            if let Err(why) = cors_check(&current, &response) {
+                outcome.actual = Some((request, response));
+                outcome.error = Some(blocked(req, &why));
+                return outcome;
             }
-            preflight = Some((request, response));
-        }
-
-        // The actual request: the script's headers, a default `Accept`, then `Origin`.
-        let mut headers = prepared.headers.clone();
-        let mut has_accept = false;
-        for (name, _) in &headers {
-            if name == "accept" {
-                has_accept = true;
+            let location = get_combined(&response, "location")
+                .filter(|_| is_redirect(response.status))
+                .map(|l| String::from_utf8_lossy(&l).into_owned());
+            let Some(location) = location else {
+                outcome.readable = true;
+                outcome.readable_headers = readable_header_names(&current, &response);
+                outcome.actual = Some((request, response));
+                return outcome;
+            };
+            // §4.4 HTTP-redirect fetch.
+            redirects += 1;
+            let next = resolve(&url, &location);
+            if redirects > 20 || next.is_none() {
+                outcome.actual = Some((request, response));
+                outcome.error = Some("TypeError: Failed to fetch".to_string());
+                return outcome;
             }
-        }
-        if !has_accept {
-            headers.push(("accept".to_string(), b"*/*".to_vec()));
-        }
-        headers.push(("origin".to_string(), origin));
-        let request = HttpRequest {
-            method: prepared.method.as_bytes().to_vec(),
-            headers,
-        };
-        let response = server(&request);
-
-        let (readable, readable_headers, error) = match cors_check(req, &response) {
-            Ok(()) => (true, readable_header_names(req, &response), None),
-            Err(why) => (false, Vec::new(), Some(blocked(req, &why))),
-        };
-        Outcome {
-            preflight,
-            actual: Some((request, response)),
-            readable,
-            readable_headers,
-            error,
+            let next = next.unwrap_or_default();
+            // Step 13: a redirect to another origin, of a request whose origin is not the
+            // current URL's, taints the origin: it is sent, and checked, as `null` from then on.
+            if origin_of(&next) != origin_of(&url) && current.origin != origin_of(&url) {
+                current.origin = "null".to_string();
+            }
+            // Step 12: 301/302 turn POST into GET, 303 anything but GET/HEAD; the body and its
+            // headers are dropped.
+            let to_get = (matches!(response.status, 301 | 302) && prepared.method == "POST")
+                || (response.status == 303
+                    && prepared.method != "GET"
+                    && prepared.method != "HEAD");
+            if to_get {
+                prepared.method = "GET".to_string();
+                prepared.headers.retain(|(name, _)| {
+                    !matches!(
+                        name.as_str(),
+                        "content-encoding"
+                            | "content-language"
+                            | "content-location"
+                            | "content-type"
+                    )
+                });
+            }
+            url = next;
         }
     }
+}
+
+/// A redirect status (Fetch: 301, 302, 303, 307, 308).
+fn is_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+/// The origin of an absolute URL (`scheme://host[:port]`); empty for a path.
+fn origin_of(url: &str) -> &str {
+    match url.find("://") {
+        Some(i) => {
+            let rest = &url[i + 3..];
+            &url[..i + 3 + rest.find('/').unwrap_or(rest.len())]
+        }
+        None => "",
+    }
+}
+
+/// `location` resolved against `base`: an absolute `http(s)` URL as it is, an absolute path on
+/// `base`'s origin, a relative path beside `base`'s last segment; `None` for another scheme.
+fn resolve(base: &str, location: &str) -> Option<String> {
+    if let Some(i) = location.find("://") {
+        let scheme = location[..i].to_ascii_lowercase();
+        return (scheme == "http" || scheme == "https").then(|| location.to_string());
+    }
+    if location.starts_with('/') {
+        return Some(format!("{}{location}", origin_of(base)));
+    }
+    let dir = &base[..base.rfind('/').map_or(0, |i| i + 1)];
+    Some(format!("{dir}{location}"))
 }
 
 /// A script request after `new Request()` / `Headers` processing.
@@ -597,6 +738,13 @@ fn prepare(profile: Profile, req: &ScriptRequest) -> Result<Prepared, String> {
         )));
     }
     let method = normalize_method(&req.method);
+    // `new Request()`: "If either init["body"] exists and is non-null or inputOrInitBody is
+    // non-null, and request's method is `GET` or `HEAD`, then throw a TypeError."
+    if req.body && (method == "GET" || method == "HEAD") {
+        return Err(fail(
+            "Request with GET/HEAD method cannot have body.".to_string(),
+        ));
+    }
 
     let mut headers: Vec<(String, Vec<u8>)> = Vec::new();
     for (name, value) in &req.headers {
@@ -1039,6 +1187,8 @@ mod tests {
 
     fn script(method: &str, headers: &[(&str, &str)]) -> ScriptRequest {
         ScriptRequest {
+            body: false,
+            cache: CacheMode::Default,
             origin: PAGE.to_string(),
             method: method.to_string(),
             headers: headers
@@ -1720,6 +1870,127 @@ mod tests {
             .fetch("/u", &put, &mut always(allow(Some("600"))))
             .preflight
             .is_some());
+    }
+
+    #[test]
+    fn redirects_are_followed_with_the_cors_check_on_each_hop() {
+        const API: &str = "https://api.example/s/x";
+        let acao = |origin: &str| {
+            (
+                "access-control-allow-origin".to_string(),
+                origin.as_bytes().to_vec(),
+            )
+        };
+        // The server: `/s/x` redirects (307, or as `status` says) to `to`; anything else answers 200.
+        let serve = |status: u16, to: &'static str, allow: &'static [&'static str]| {
+            move |r: &HttpRequest| {
+                let origin = value(r, "origin").map(|o| String::from_utf8_lossy(o).into_owned());
+                let mut headers = Vec::new();
+                if let Some(o) = origin.filter(|o| allow.contains(&o.as_str())) {
+                    headers.push(acao(&o));
+                    headers.push(("access-control-allow-methods".to_string(), b"PUT".to_vec()));
+                }
+                if r.url == API && r.method != b"OPTIONS" {
+                    headers.push(("location".to_string(), to.as_bytes().to_vec()));
+                    return HttpResponse { status, headers };
+                }
+                HttpResponse {
+                    status: 200,
+                    headers,
+                }
+            }
+        };
+        // Same origin: followed, the page's origin kept, the target's response read.
+        let get = script("GET", &[]);
+        let out = Browser::new(Profile::Chromium).fetch(API, &get, &mut serve(307, "/t", &[PAGE]));
+        assert!(out.readable, "{:?}", out.error);
+        let (last, _) = out.actual.unwrap();
+        assert_eq!(last.url, "https://api.example/t");
+        assert_eq!(value(&last, "origin"), Some(PAGE.as_bytes()));
+        assert_eq!(out.exchanges.len(), 2);
+        // 302 turns a POST into a GET and drops its Content-Type.
+        let post = script("POST", &[("content-type", "text/plain")]);
+        let out = Browser::new(Profile::Fetch).fetch(API, &post, &mut serve(302, "/t", &[PAGE]));
+        let (last, _) = out.actual.unwrap();
+        assert_eq!(
+            (last.method.as_slice(), value(&last, "content-type")),
+            (&b"GET"[..], None)
+        );
+        // 307 keeps PUT, and the new URL is preflighted again.
+        let put = script("PUT", &[]);
+        let out = Browser::new(Profile::Fetch).fetch(API, &put, &mut serve(307, "/t", &[PAGE]));
+        let methods: Vec<_> = out
+            .exchanges
+            .iter()
+            .map(|(r, _)| r.method.clone())
+            .collect();
+        assert_eq!(methods, [&b"OPTIONS"[..], b"PUT", b"OPTIONS", b"PUT"]);
+        assert!(out.readable);
+        // To another origin: the origin is tainted, sent and checked as `null`.
+        let other = "https://api2.example/t";
+        let out = Browser::new(Profile::Fetch).fetch(API, &get, &mut serve(307, other, &[PAGE]));
+        let (last, _) = out.actual.as_ref().unwrap();
+        assert_eq!(value(last, "origin"), Some(&b"null"[..]));
+        assert!(!out.readable);
+        let out =
+            Browser::new(Profile::Fetch).fetch(API, &get, &mut serve(307, other, &[PAGE, "null"]));
+        assert!(out.readable);
+        // A redirect without CORS headers fails the CORS check before it is followed.
+        let out = Browser::new(Profile::Fetch).fetch(API, &get, &mut serve(307, "/t", &[]));
+        assert_eq!((out.readable, out.exchanges.len()), (false, 1));
+        // A preflight answered with a redirect fails; without Location, as a status that is not ok.
+        let redirecting = |location: bool| {
+            move |_: &HttpRequest| {
+                let mut headers = vec![acao(PAGE)];
+                if location {
+                    headers.push(("location".to_string(), b"/t".to_vec()));
+                }
+                HttpResponse {
+                    status: 302,
+                    headers,
+                }
+            }
+        };
+        let out = Browser::new(Profile::Fetch).fetch(API, &put, &mut redirecting(true));
+        assert!(out
+            .error
+            .unwrap()
+            .contains("Redirect is not allowed for a preflight request"));
+        let out = Browser::new(Profile::Fetch).fetch(API, &put, &mut redirecting(false));
+        assert!(out.error.unwrap().contains("does not have HTTP ok status"));
+    }
+
+    #[test]
+    fn a_body_on_get_throws_and_chromium_skips_the_preflight_cache_for_some_cache_modes() {
+        let mut get = script("GET", &[]);
+        get.body = true;
+        let out = run(&get, &mut always(response(200, &[])));
+        assert!(out.exchanges.is_empty());
+        assert!(out.error.unwrap().contains("cannot have body"));
+        let allow = response(
+            204,
+            &[
+                ("access-control-allow-origin", PAGE),
+                ("access-control-allow-methods", "PUT"),
+                ("access-control-max-age", "600"),
+            ],
+        );
+        for (mode, profile, second) in [
+            (CacheMode::NoStore, Profile::Chromium, true),
+            (CacheMode::Reload, Profile::Chromium, true),
+            (CacheMode::NoCache, Profile::Chromium, true),
+            (CacheMode::ForceCache, Profile::Chromium, false),
+            (CacheMode::NoStore, Profile::Fetch, false),
+        ] {
+            let mut put = script("PUT", &[]);
+            put.cache = mode;
+            let mut browser = Browser::new(profile);
+            browser.fetch("/u", &put, &mut always(allow.clone()));
+            let out = browser.fetch("/u", &put, &mut always(allow.clone()));
+            assert_eq!(out.preflight.is_some(), second, "{mode:?} {profile:?}");
+        }
+        assert_eq!(CacheMode::from_name("no-cache"), Some(CacheMode::NoCache));
+        assert_eq!(CacheMode::from_name("only-if-cached"), None);
     }
 
     fn delete_with_header() -> ScriptRequest {

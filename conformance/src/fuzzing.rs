@@ -736,6 +736,8 @@ pub fn decision_input(u: &mut Unstructured<'_>) -> ArbResult<(PolicyConfig, Scri
         })
         .private_network(u.arbitrary()?);
     let script = ScriptRequest {
+        body: false,
+        cache: Default::default(),
         origin: u.choose(PAGE_ORIGINS)?.to_string(),
         method: u.choose(SCRIPT_METHODS)?.to_string(),
         headers: some(u, SCRIPT_HEADERS)?

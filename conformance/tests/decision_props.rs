@@ -118,6 +118,8 @@ fn script() -> impl Strategy<Value = ScriptRequest> {
         any::<bool>(),
     )
         .prop_map(|(origin, method, headers, credentials)| ScriptRequest {
+            body: false,
+            cache: Default::default(),
             origin: origin.to_string(),
             method: method.to_string(),
             headers: headers

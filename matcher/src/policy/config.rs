@@ -40,6 +40,12 @@ pub struct PolicyConfig {
     pub max_age: Option<i64>,
     /// Whether to answer Private Network Access preflights with
     /// `Access-Control-Allow-Private-Network: true`.
+    ///
+    /// Legacy: current Chromium (checked with 148) no longer sends these preflights. A page it counts
+    /// as public that fetches a private or loopback address needs the user's Local Network Access
+    /// permission instead; without it the browser sends nothing at all, and no server header changes
+    /// that. The option is kept for older Chromium versions that still send
+    /// `Access-Control-Request-Private-Network`.
     pub private_network: bool,
     /// The status of an allowed preflight response (200..=299).
     pub preflight_status: i64,

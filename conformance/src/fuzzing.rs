@@ -685,7 +685,10 @@ const HEADER_NAMES: &[&str] = &[
 const SCRIPT_METHODS: &[&str] = &[
     "GET", "HEAD", "POST", "PUT", "put", "PATCH", "patch", "DELETE", "OPTIONS", "X-Custom", "get",
 ];
-const SCRIPT_HEADERS: &[(&str, &str)] = &[
+/// The headers a generated script call picks from (the `decision` fuzz check and the decision
+/// property test): safelisted and unsafe names and values, and those where the browser profiles
+/// differ.
+pub const SCRIPT_HEADERS: &[(&str, &str)] = &[
     ("content-type", "application/json"),
     ("content-type", "text/plain;charset=utf-8"),
     ("Content-Type", "multipart/form-data; boundary=x"),

@@ -43,30 +43,6 @@ const EXPOSE: &[&str] = &["x-request-id", "x-secret"];
 const SCRIPT_METHODS: &[&str] = &[
     "GET", "HEAD", "POST", "PUT", "put", "PATCH", "patch", "DELETE", "OPTIONS", "X-Custom",
 ];
-const SCRIPT_HEADERS: &[(&str, &str)] = &[
-    ("content-type", "application/json"),
-    ("content-type", "text/plain;charset=utf-8"),
-    ("Content-Type", "multipart/form-data; boundary=x"),
-    ("accept", "*/*"),
-    ("accept", "text/html\"bad\""),
-    ("x-api-key", "k"),
-    ("Authorization", "Bearer t"),
-    ("x-requested-with", "XMLHttpRequest"),
-    ("accept-language", "en-US"),
-    ("range", "bytes=0-99"),
-    // Where the profiles differ: Chromium drops a script-set User-Agent, safelists Client Hints and
-    // joins repeated values before the 128-byte limit (two of these make 154 bytes).
-    ("user-agent", "bot/1"),
-    ("dpr", "2"),
-    (
-        "accept",
-        "text/html;q=0.9,application/xhtml+xml;q=0.8,application/xml;q=0.7,*/*;q=0.1",
-    ),
-    (
-        "Accept",
-        "text/html;q=0.9,application/xhtml+xml;q=0.8,application/xml;q=0.7,*/*;q=0.1",
-    ),
-];
 
 fn subset(pool: &'static [&'static str]) -> impl Strategy<Value = Vec<String>> {
     prop::sample::subsequence(pool, 0..=pool.len())
@@ -114,7 +90,7 @@ fn script() -> impl Strategy<Value = ScriptRequest> {
     (
         prop::sample::select(PAGE_ORIGINS),
         prop::sample::select(SCRIPT_METHODS),
-        prop::sample::subsequence(SCRIPT_HEADERS, 0..4),
+        prop::sample::subsequence(fuzzing::SCRIPT_HEADERS, 0..4),
         any::<bool>(),
     )
         .prop_map(|(origin, method, headers, credentials)| ScriptRequest {

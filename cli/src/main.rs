@@ -7,6 +7,7 @@
 //! corsmatch workload trace [--policy NAME|FILE] [--requests N] [--seed N] [--out FILE]
 //! corsmatch bench [--policy NAME|FILE] [--trace FILE] [--seconds S]
 //! corsmatch serve --policy FILE --upstream URL [--listen ADDR] [--admin ADDR] [OPTIONS]
+//! corsmatch scan URL [--policy FILE] [--method M]... [--header 'NAME: VALUE']... [OPTIONS]
 //! corsmatch help [COMMAND]
 //! corsmatch --version
 //! ```
@@ -22,6 +23,7 @@ mod check;
 mod config;
 mod explain;
 mod input;
+mod scan;
 mod serve;
 mod workload;
 
@@ -36,12 +38,13 @@ static GLOBAL: alloc::Counting = alloc::Counting;
 pub const EXIT_CONFIG: u8 = 2;
 
 /// Every subcommand, in the order the top-level help lists them.
-const COMMANDS: [&Command; 5] = [
+const COMMANDS: [&Command; 6] = [
     &check::COMMAND,
     &explain::COMMAND,
     &workload::COMMAND,
     &bench::COMMAND,
     &serve::COMMAND,
+    &scan::COMMAND,
 ];
 
 /// What `corsmatch --version` prints.

@@ -75,7 +75,7 @@ struct Args {
 }
 
 /// A duration with a unit: `250ms`, `5s`, `2m`.
-fn duration(parser: &mut Parser) -> Result<Duration, args::Error> {
+pub fn duration(parser: &mut Parser) -> Result<Duration, args::Error> {
     let text = parser.string()?;
     if text == "0" {
         return Ok(Duration::ZERO);

@@ -339,8 +339,19 @@ fn unrelated(rng: &mut Rng) -> String {
     }
 }
 
-/// A near miss of `origin` in the shape of a known bypass.
+/// A near miss of `origin` in the shape of a known bypass: one of [`near_misses`], drawn.
 fn near_miss(origin: &str, rng: &mut Rng) -> String {
+    let mut all = near_misses(origin);
+    all.swap_remove(rng.below(all.len()))
+}
+
+/// Every near miss of `origin` in the shapes of known bypasses, in a fixed order: a suffix appended
+/// (`.evil.com`, `munity`), no label boundary (`evilapp.example.com`), the parent domain, an empty
+/// label, the host and the scheme uppercased, a trailing dot, the `http://` downgrade, another port,
+/// fragment and userinfo tricks, a path, a percent-encoded first byte, `null` and leading whitespace.
+/// Some may equal each other (an `http://` origin downgraded is itself) or be allowed by another
+/// entry; callers deduplicate and ask the policy.
+pub fn near_misses(origin: &str) -> Vec<String> {
     let (scheme, rest) = origin.split_once("://").unwrap_or(("https", origin));
     let host_end = if rest.starts_with('[') {
         rest.find(']').map_or(rest.len(), |i| i + 1)
@@ -349,24 +360,97 @@ fn near_miss(origin: &str, rng: &mut Rng) -> String {
     };
     let (host, port) = rest.split_at(host_end);
     let parent = host.split_once('.').map_or(host, |(_, p)| p);
-    match rng.below(16) {
-        0 => format!("{origin}.evil.com"),
-        1 => format!("{scheme}://evil{host}{port}"),
-        2 => format!("{scheme}://{parent}{port}"),
-        3 => format!("{scheme}://.{parent}{port}"),
-        4 => format!("{scheme}://{}{port}", host.to_ascii_uppercase()),
-        5 => format!("{}://{host}{port}", scheme.to_ascii_uppercase()),
-        6 => format!("{scheme}://{host}.{port}"),
-        7 => format!("http://{host}{port}"),
-        8 => format!("{scheme}://{host}:8444"),
-        9 => format!("{scheme}://evil.com#.{host}{port}"),
-        10 => format!("{scheme}://{host}{port}@evil.com"),
-        11 => format!("{origin}/"),
-        12 => format!("{scheme}://%{:02x}{}{port}", host.as_bytes()[0], &host[1..]),
-        13 => "null".into(),
-        14 => format!(" {origin}"),
-        _ => format!("{origin}munity"),
+    let encoded = match host.as_bytes().first() {
+        Some(&b) if b.is_ascii() => format!("%{b:02x}{}", &host[1..]),
+        _ => host.to_string(),
+    };
+    vec![
+        format!("{origin}.evil.com"),
+        format!("{scheme}://evil{host}{port}"),
+        format!("{scheme}://{parent}{port}"),
+        format!("{scheme}://.{parent}{port}"),
+        format!("{scheme}://{}{port}", host.to_ascii_uppercase()),
+        format!("{}://{host}{port}", scheme.to_ascii_uppercase()),
+        format!("{scheme}://{host}.{port}"),
+        format!("http://{host}{port}"),
+        format!("{scheme}://{host}:8444"),
+        format!("{scheme}://evil.com#.{host}{port}"),
+        format!("{scheme}://{host}{port}@evil.com"),
+        format!("{origin}/"),
+        format!("{scheme}://{encoded}{port}"),
+        "null".into(),
+        format!(" {origin}"),
+        format!("{origin}munity"),
+    ]
+}
+
+/// Where an origin of [`scan_origins`] comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OriginSource {
+    /// An origin the allowlist entry at this 0-based position admits (a subdomain for a wildcard,
+    /// a port for a port wildcard).
+    Entry(usize),
+    /// A near miss ([`near_misses`]) of an origin the entry at this position admits, or of a
+    /// wildcard's apex.
+    NearMiss(usize),
+    /// An origin unrelated to any entry.
+    Unrelated,
+}
+
+/// Origins to probe a server's CORS with under `policy`: for each entry, the origins it admits
+/// (two draws) and every near miss of one of them (for a subdomain wildcard: its apex, and the
+/// apex's near misses); then
+/// `unrelated` origins unrelated to any entry, and `null`. The same policy and seed give the same
+/// list; each origin appears once, with the first source that produced it. Entries that do not
+/// parse are skipped.
+pub fn scan_origins(
+    policy: &PolicyConfig,
+    seed: u64,
+    unrelated_count: usize,
+) -> Vec<(String, OriginSource)> {
+    let mut rng = Rng::new(seed);
+    let mut out: Vec<(String, OriginSource)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut push = |origin: String, source: OriginSource, out: &mut Vec<_>| {
+        if seen.insert(origin.clone()) {
+            out.push((origin, source));
+        }
+    };
+    let (list, _) = Allowlist::parse_all(&policy.origins);
+    for entry in list.entries() {
+        let Some(source) = Source::new(&entry.pattern) else {
+            continue;
+        };
+        if matches!(source, Source::Any) {
+            continue;
+        }
+        for _ in 0..2 {
+            push(
+                source.hit(&mut rng),
+                OriginSource::Entry(entry.index),
+                &mut out,
+            );
+        }
+        if matches!(source, Source::Null) {
+            continue;
+        }
+        let anchor = source.anchor(&mut rng);
+        if matches!(source, Source::Host { wildcard: true, .. }) {
+            push(
+                anchor.clone(),
+                OriginSource::NearMiss(entry.index),
+                &mut out,
+            );
+        }
+        for miss in near_misses(&anchor) {
+            push(miss, OriginSource::NearMiss(entry.index), &mut out);
+        }
     }
+    for _ in 0..unrelated_count {
+        push(unrelated(&mut rng), OriginSource::Unrelated, &mut out);
+    }
+    push("null".into(), OriginSource::Unrelated, &mut out);
+    out
 }
 
 /// `Access-Control-Request-Headers` as a browser sends it: zero or one line.
@@ -492,6 +576,42 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn scan_origins_are_deterministic_distinct_and_cover_each_entry() {
+        let mut config = PolicyConfig::default();
+        config.origins = vec![
+            "https://app.example.com".into(),
+            "https://*.example.org".into(),
+            "http://localhost:*".into(),
+        ];
+        let a = scan_origins(&config, 7, 4);
+        assert_eq!(a, scan_origins(&config, 7, 4));
+        let distinct: std::collections::HashSet<&String> = a.iter().map(|(o, _)| o).collect();
+        assert_eq!(distinct.len(), a.len());
+        let policy = Policy::new(&config).unwrap();
+        for (origin, source) in &a {
+            if let OriginSource::Entry(i) = source {
+                let found = policy.matcher().find(origin.as_bytes()).map(|r| r.index());
+                assert_eq!(found, Some(*i), "{origin}");
+            }
+        }
+        let has = |o: &str| a.iter().any(|(x, _)| x == o);
+        // The wildcard's apex, a suffix appended, the downgrade, `null`.
+        assert!(has("https://example.org"));
+        assert!(has("https://app.example.com.evil.com"));
+        assert!(has("http://app.example.com"));
+        assert!(has("null"));
+        assert!(a
+            .iter()
+            .any(|(o, _)| o.ends_with(".example.org") && o != "https://example.org"));
+        assert!(
+            a.iter()
+                .filter(|(_, s)| *s == OriginSource::Unrelated)
+                .count()
+                >= 4
+        );
     }
 
     #[test]

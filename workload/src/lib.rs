@@ -20,7 +20,7 @@ pub mod replay;
 mod rng;
 pub mod trace;
 
-pub use generate::{generate, TraceOptions};
+pub use generate::{generate, near_misses, scan_origins, OriginSource, TraceOptions};
 pub use rng::Rng;
 pub use trace::{Trace, TraceError, TraceErrorKind, TraceRequest};
 

@@ -5,16 +5,16 @@
 mod common;
 
 use std::convert::Infallible;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
+
+use common::serving::Serve;
 
 const POLICY: &str = r#"
 origins = ["https://app.example.com", "https://*.example.org"]
@@ -79,47 +79,6 @@ fn reflecting(request: &Request<Incoming>) -> Response<Full<Bytes>> {
         .unwrap()
 }
 
-/// `corsmatch serve`, killed when dropped.
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `corsmatch serve` with `policy` in front of `upstream`; returns it and its address.
-fn serve(policy: &std::path::Path, upstream: SocketAddr) -> (Serve, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_corsmatch"))
-        .args(["serve", "--policy"])
-        .arg(policy)
-        .args(["--upstream", &format!("http://{upstream}")])
-        .args(["--listen", "127.0.0.1:0", "--threads", "1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let serve = Serve(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut lines = BufReader::new(stderr).lines();
-    while let Some(Ok(line)) = lines.next() {
-        if let Some(addr) = line.split("listening on ").nth(1).and_then(|rest| {
-            rest.split([' ', '"'])
-                .next()
-                .and_then(|a| a.parse::<SocketAddr>().ok())
-        }) {
-            // Keep reading its log: a closed pipe would fail its next log line.
-            std::thread::spawn(move || lines.for_each(drop));
-            return (serve, addr);
-        }
-        assert!(Instant::now() < deadline, "corsmatch serve did not start");
-    }
-    panic!("corsmatch serve exited before listening");
-}
-
 /// Runs `corsmatch scan` (off the runtime's threads) and returns its exit code and stdout.
 async fn scan(args: Vec<String>) -> (i32, String) {
     tokio::task::spawn_blocking(move || {
@@ -156,7 +115,8 @@ async fn corsmatch_serve_with_the_same_policy_has_no_findings() {
         let policy = dir.join("policy.toml");
         std::fs::write(&policy, POLICY).unwrap();
         let upstream = server(plain).await;
-        let (_serve, addr) = serve(&policy, upstream);
+        let serve = Serve::start(&policy, &format!("http://{upstream}"), &[]);
+        let addr: SocketAddr = serve.url.trim_start_matches("http://").parse().unwrap();
         let (code, out) = scan(scan_args(addr, &policy)).await;
         let report: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(report["findings"].as_array().unwrap().len(), 0, "{out}");

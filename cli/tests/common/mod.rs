@@ -1,6 +1,8 @@
 //! Running the built `corsmatch` binary, shared by the CLI's test binaries (each uses part of it).
 #![allow(dead_code)]
 
+pub mod serving;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};

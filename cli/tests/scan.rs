@@ -146,6 +146,18 @@ async fn a_server_reflecting_any_origin_with_credentials_is_critical() {
         // The unlisted method and header get through too.
         assert!(findings.iter().any(|f| f["rule"] == "over-broad-preflight"));
 
+        // Without --credentials each call is judged both ways; with it, only with credentials.
+        assert!(findings.iter().any(|f| f["credentials"] == false));
+        let mut args = scan_args(addr, &policy);
+        args.push("--credentials".into());
+        let (code, only) = scan(args).await;
+        assert_eq!(code, 1, "{only}");
+        let only: serde_json::Value = serde_json::from_str(&only).unwrap();
+        let only = only["findings"].as_array().unwrap();
+        assert!(!only.is_empty());
+        assert!(only.iter().all(|f| f["credentials"] == true), "{only:?}");
+        assert!(only.iter().all(|f| f["rule"] != "denied-origin-readable"));
+
         // --fail-on never: the same findings, exit 0; the SARIF log names the rule.
         let mut args = scan_args(addr, &policy);
         args.extend(["--fail-on".into(), "never".into()]);

@@ -10,8 +10,10 @@ pub mod report;
 pub mod requests;
 pub mod verdict;
 
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,7 +35,8 @@ pub const COMMAND: Command = Command {
 };
 
 const HELP: &str = "\
-usage: corsmatch scan URL [--policy FILE] [--method M]... [--header 'NAME: VALUE']... [OPTIONS]
+usage: corsmatch scan URL [--policy FILE] [--method M]... [--header 'NAME: VALUE']... [--credentials]
+                      [OPTIONS]
 
 Sends the requests a browser would send for fetch() calls from many origins to URL (http://HOST
 [:PORT][/PATH]; only to that host and port), and judges each answer through the browser's CORS
@@ -57,6 +60,9 @@ stricter than the policy), or Access-Control-Max-Age differs.
 --policy FILE           the policy the server is meant to enforce
 --method M              a method to preflight, besides the policy's; may be given many times
 --header 'NAME: VALUE'  a header for the preflighted calls, besides the policy's; many times
+--credentials           judge the calls only as made with credentials (`include`), as the pages
+                        of an API that uses cookies make them; by default each call is judged
+                        both with and without
 --max-requests N        send at most N requests; default 400
 --rate R                at most R requests per second; default 20
 --concurrency N         requests in flight at once; default 4
@@ -66,6 +72,8 @@ stricter than the policy), or Access-Control-Max-Age differs.
 --format FORMAT         text (default), json or sarif (SARIF 2.1.0)
 --fail-on SEVERITY      exit 1 when a finding is at least this severe: low (default), medium,
                         high, critical, or never
+
+On a terminal, a progress line on standard error counts probes, requests and findings.
 
 Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 on a usage error, an invalid
 policy, or when the server answered none of the requests.";
@@ -88,6 +96,7 @@ struct Args {
     timeout: Duration,
     seed: u64,
     dry_run: bool,
+    credentials_only: bool,
     format: Format,
     fail_on: Option<Severity>,
 }
@@ -106,6 +115,7 @@ fn parse_args(mut parser: Parser) -> Result<Parsed<Args>, args::Error> {
         timeout: Duration::from_secs(5),
         seed: 1,
         dry_run: false,
+        credentials_only: false,
         format: Format::Text,
         fail_on: Some(Severity::Low),
     };
@@ -168,6 +178,7 @@ fn parse_args(mut parser: Parser) -> Result<Parsed<Args>, args::Error> {
             }
             "--seed" => out.seed = parser.parse("not a number")?,
             "--dry-run" => out.dry_run = true,
+            "--credentials" => out.credentials_only = true,
             "--format" => {
                 out.format = match parser.string()?.as_str() {
                     "text" => Format::Text,
@@ -215,18 +226,19 @@ struct Done {
 }
 
 /// Sends `probe`'s requests (from a blocking thread, since the browser model asks for answers
-/// synchronously) and judges both credentials modes.
+/// synchronously) and judges them in each credentials mode of `modes`.
 fn probe_once(
     handle: &tokio::runtime::Handle,
     sender: &Sender,
     expected: &Expected,
     probe: &Probe,
+    modes: &[bool],
 ) -> Done {
     let mut done = Done {
         findings: Vec::new(),
         errors: Vec::new(),
     };
-    for credentials in [true, false] {
+    for &credentials in modes {
         let mut errors = Vec::new();
         let actual =
             browser::run_as(
@@ -256,6 +268,71 @@ fn probe_once(
         ));
     }
     done
+}
+
+/// The progress line on standard error, drawn only when it is a terminal.
+#[derive(Clone)]
+struct Progress {
+    total: usize,
+    probes: Arc<AtomicUsize>,
+    findings: Arc<AtomicUsize>,
+    terminal: bool,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        Progress {
+            total,
+            probes: Arc::default(),
+            findings: Arc::default(),
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn probe_done(&self, findings: usize) {
+        self.probes.fetch_add(1, Ordering::Relaxed);
+        self.findings.fetch_add(findings, Ordering::Relaxed);
+    }
+
+    /// The line: a bar, probes done of all, requests sent, findings so far.
+    fn line(&self, sent: usize) -> String {
+        const WIDTH: usize = 24;
+        let done = self.probes.load(Ordering::Relaxed).min(self.total);
+        let filled = (done * WIDTH).checked_div(self.total).unwrap_or(WIDTH);
+        format!(
+            "scanning [{}{}] {done}/{} probes, {sent} requests, {} findings",
+            "#".repeat(filled),
+            ".".repeat(WIDTH - filled),
+            self.total,
+            self.findings.load(Ordering::Relaxed)
+        )
+    }
+
+    /// Redraws the line ten times a second until aborted; `None` off a terminal.
+    fn start(&self, sender: Arc<Sender>) -> Option<tokio::task::JoinHandle<()>> {
+        if !self.terminal {
+            return None;
+        }
+        let progress = self.clone();
+        Some(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            loop {
+                tick.tick().await;
+                let mut err = std::io::stderr().lock();
+                let _ = write!(err, "\r{}\x1b[K", progress.line(sender.sent()));
+                let _ = err.flush();
+            }
+        }))
+    }
+
+    /// Erases the line, so that the report starts on a clean one.
+    fn clear(&self) {
+        if self.terminal {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[K");
+            let _ = err.flush();
+        }
+    }
 }
 
 fn run(parser: Parser) -> ExitCode {
@@ -315,18 +392,26 @@ fn run(parser: Parser) -> ExitCode {
     };
     let expected = Arc::new(expected);
     let count = probes.len();
+    let modes: &'static [bool] = if args.credentials_only {
+        &[true]
+    } else {
+        &[true, false]
+    };
+    let progress = Progress::new(count);
     let (done, sent) = runtime.block_on(async {
         let sender = Sender::new(target.clone(), limits);
+        let ticker = progress.start(sender.clone());
         let slots = Arc::new(tokio::sync::Semaphore::new(args.concurrency));
         let mut tasks = Vec::with_capacity(probes.len());
         for probe in probes {
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 break;
             };
-            let (sender, expected) = (sender.clone(), expected.clone());
+            let (sender, expected, progress) = (sender.clone(), expected.clone(), progress.clone());
             let handle = tokio::runtime::Handle::current();
             tasks.push(tokio::task::spawn_blocking(move || {
-                let done = probe_once(&handle, &sender, &expected, &probe);
+                let done = probe_once(&handle, &sender, &expected, &probe, modes);
+                progress.probe_done(done.findings.len());
                 drop(permit);
                 done
             }));
@@ -337,6 +422,10 @@ fn run(parser: Parser) -> ExitCode {
                 all.push(done);
             }
         }
+        if let Some(ticker) = ticker {
+            ticker.abort();
+        }
+        progress.clear();
         (all, sender.sent())
     });
     let mut report = Report {
@@ -371,5 +460,27 @@ fn run(parser: Parser) -> ExitCode {
     match (args.fail_on, report.worst()) {
         (Some(threshold), Some(worst)) if worst >= threshold => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_line_counts_probes_and_findings() {
+        let progress = Progress::new(8);
+        assert_eq!(
+            progress.line(0),
+            "scanning [........................] 0/8 probes, 0 requests, 0 findings"
+        );
+        progress.probe_done(0);
+        progress.probe_done(3);
+        assert_eq!(
+            progress.line(5),
+            "scanning [######..................] 2/8 probes, 5 requests, 3 findings"
+        );
+        // No probes at all: a full bar, no division by zero.
+        assert!(Progress::new(0).line(0).contains(&"#".repeat(24)));
     }
 }

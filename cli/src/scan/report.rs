@@ -4,6 +4,7 @@ use serde_json::{json, Value};
 
 use super::requests::{curl, Target};
 use super::verdict::{Finding, Rule, Severity};
+use corsmatch_workload::OriginSource;
 
 /// Everything a scan found out.
 pub struct Report {
@@ -25,8 +26,53 @@ pub struct Report {
     pub findings: Vec<Finding>,
 }
 
-/// How many findings of one rule the text report shows.
+/// How many origins of one rule the text report shows in full.
 const SHOWN_PER_RULE: usize = 5;
+/// How many further origins of one rule the text report names.
+const MORE_ORIGINS_NAMED: usize = 8;
+
+/// The findings of one rule grouped by origin, in the order the origins first appear: the same
+/// hole shows in every call from an origin, and a reader needs it once per origin.
+fn group_by_origin<'a>(findings: &[&'a Finding]) -> Vec<Vec<&'a Finding>> {
+    let mut groups: Vec<Vec<&Finding>> = Vec::new();
+    for &f in findings {
+        match groups
+            .iter_mut()
+            .find(|g| g[0].probe.origin.origin == f.probe.origin.origin)
+        {
+            Some(group) => group.push(f),
+            None => groups.push(vec![f]),
+        }
+    }
+    groups
+}
+
+/// Where a finding's origin comes from, for the text report.
+fn source(finding: &Finding) -> String {
+    match finding.probe.origin.source {
+        OriginSource::Entry(i) => format!("admitted by origins[{i}]"),
+        OriginSource::NearMiss(i) => format!("a near miss of origins[{i}]"),
+        OriginSource::Unrelated => "unrelated".into(),
+    }
+}
+
+/// The calls of a group of findings: `GET, PUT (with and without credentials)`.
+fn calls(group: &[&Finding]) -> String {
+    let mut methods: Vec<&str> = Vec::new();
+    for f in group {
+        if !methods.contains(&f.probe.method.as_str()) {
+            methods.push(&f.probe.method);
+        }
+    }
+    let with = group.iter().any(|f| f.credentials);
+    let without = group.iter().any(|f| !f.credentials);
+    let mode = match (with, without) {
+        (true, true) => "with and without credentials",
+        (true, false) => "with credentials",
+        _ => "without credentials",
+    };
+    format!("{} ({mode})", methods.join(", "))
+}
 
 impl Report {
     /// Sorts the findings, most severe first, then by rule and origin.
@@ -91,27 +137,43 @@ impl Report {
             if of_rule.is_empty() {
                 continue;
             }
+            let groups = group_by_origin(&of_rule);
             out.push_str(&format!(
-                "\n{} {} ({} finding{}): {}\n",
+                "\n{} {} ({} finding{}, {} origin{}): {}\n",
                 rule.severity().name().to_ascii_uppercase(),
                 rule.id(),
                 of_rule.len(),
                 if of_rule.len() == 1 { "" } else { "s" },
+                groups.len(),
+                if groups.len() == 1 { "" } else { "s" },
                 rule.description()
             ));
-            for finding in of_rule.iter().take(SHOWN_PER_RULE) {
+            for group in groups.iter().take(SHOWN_PER_RULE) {
+                let first = group[0];
                 out.push_str(&format!(
-                    "  - {}\n    decided by: {}\n",
-                    finding.message, finding.entry
+                    "  - {} ({}): {}\n    e.g. {}\n    decided by: {}\n",
+                    first.probe.origin.origin,
+                    source(first),
+                    calls(group),
+                    first.message,
+                    first.entry
                 ));
-                for command in self.reproduce(finding) {
+                for command in self.reproduce(first) {
                     out.push_str(&format!("    {command}\n"));
                 }
             }
-            if of_rule.len() > SHOWN_PER_RULE {
+            if groups.len() > SHOWN_PER_RULE {
+                let rest: Vec<&str> = groups[SHOWN_PER_RULE..]
+                    .iter()
+                    .map(|g| g[0].probe.origin.origin.as_str())
+                    .collect();
+                let shown = rest.len().min(MORE_ORIGINS_NAMED);
                 out.push_str(&format!(
-                    "  … and {} more (--format json lists every one)\n",
-                    of_rule.len() - SHOWN_PER_RULE
+                    "  … and {} more origin{}: {}{} (--format json lists every finding)\n",
+                    rest.len(),
+                    if rest.len() == 1 { "" } else { "s" },
+                    rest[..shown].join(", "),
+                    if rest.len() > shown { ", …" } else { "" }
                 ));
             }
         }
@@ -234,7 +296,6 @@ mod tests {
     use super::*;
     use crate::scan::origins::ScanOrigin;
     use crate::scan::requests::{requests_of, Probe, Purpose};
-    use corsmatch_workload::OriginSource;
 
     fn report() -> Report {
         let probe = Probe {
@@ -297,7 +358,9 @@ mod tests {
     fn text_and_json_carry_the_reproduction() {
         let report = report();
         let text = report.text();
-        assert!(text.contains("CRITICAL denied-origin-readable-with-credentials (1 finding)"));
+        assert!(
+            text.contains("CRITICAL denied-origin-readable-with-credentials (1 finding, 1 origin)")
+        );
         assert!(text.contains("curl -sS -o /dev/null -D - -H 'origin: https://evil.example' 'http://127.0.0.1:1/'"), "{text}");
         assert!(text.contains("1 findings: 1 critical, 0 high, 0 medium, 0 low"));
         let json = report.json();
@@ -307,5 +370,36 @@ mod tests {
             1
         );
         assert_eq!(report.worst(), Some(Severity::Critical));
+    }
+
+    #[test]
+    fn the_text_groups_findings_by_origin_and_names_the_rest() {
+        let mut report = report();
+        let template = report.findings[0].clone();
+        report.findings.clear();
+        for i in 0..7 {
+            for (method, credentials) in [("GET", true), ("GET", false), ("PUT", true)] {
+                let mut f = template.clone();
+                f.probe.origin.origin = format!("https://evil{i}.example");
+                f.probe.method = method.into();
+                f.credentials = credentials;
+                report.findings.push(f);
+            }
+        }
+        report.sort();
+        let text = report.text();
+        assert!(text.contains("(21 findings, 7 origins)"), "{text}");
+        assert!(
+            text.contains(
+                "  - https://evil0.example (unrelated): GET, PUT (with and without credentials)"
+            ),
+            "{text}"
+        );
+        // Five origins in full, one line each; the other two named.
+        assert_eq!(text.matches("\n  - ").count(), 5, "{text}");
+        assert!(
+            text.contains("… and 2 more origins: https://evil5.example, https://evil6.example"),
+            "{text}"
+        );
     }
 }

@@ -324,6 +324,170 @@ fn sample(hir: &Hir, rng: &mut Rng, out: &mut Vec<u8>) {
     }
 }
 
+/// The most regex-specific misses [`regex_misses`] makes of one regex.
+const REGEX_MISSES: usize = 24;
+
+/// Near misses of a regex read off its syntax tree: samples of the regex with one node broken, the
+/// way a server's hand-written check tends to differ from the regex — a literal `.` turned into
+/// another byte (an unescaped dot), a letter of a literal uppercased, a byte just outside a class
+/// (`[a-z0-9-]` meeting `.` or `_`), a repetition one past its bounds. Each breaks one node of a
+/// fresh sample; some may still match the regex (an alternation can absorb the change): callers ask
+/// the policy. Deterministic for the generator's state, without duplicates, at most
+/// [`REGEX_MISSES`].
+fn regex_misses(hir: &Hir, rng: &mut Rng) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let nodes = count_nodes(hir);
+    for variant in 0..3 {
+        for target in 0..nodes {
+            if out.len() >= REGEX_MISSES {
+                return out;
+            }
+            let mut bytes = Vec::new();
+            let mut index = 0;
+            let mut broken = false;
+            let at = Break { target, variant };
+            sample_broken(hir, rng, &mut bytes, at, &mut index, &mut broken);
+            if broken {
+                let miss = String::from_utf8_lossy(&bytes).into_owned();
+                if !out.contains(&miss) {
+                    out.push(miss);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// How many nodes [`sample_broken`] numbers in `hir` (pre-order; each node once, repetitions'
+/// bodies once).
+fn count_nodes(hir: &Hir) -> usize {
+    1 + match hir.kind() {
+        HirKind::Repetition(rep) => count_nodes(&rep.sub),
+        HirKind::Capture(cap) => count_nodes(&cap.sub),
+        HirKind::Concat(parts) | HirKind::Alternation(parts) => parts.iter().map(count_nodes).sum(),
+        _ => 0,
+    }
+}
+
+/// Bytes tried, in order, for a byte just outside a class: the separators and case that origin
+/// checks confuse.
+const OUTSIDE: &[u8] = b".-_x0A/:@%";
+
+/// Which node [`sample_broken`] breaks, and how: the `variant`-th way it can (a literal's
+/// `variant`-th dot, then its letters uppercased; the `variant`-th byte of [`OUTSIDE`] a class
+/// lacks; a repetition past its upper, then below its lower bound).
+#[derive(Clone, Copy)]
+struct Break {
+    target: usize,
+    variant: usize,
+}
+
+/// Like [`sample`], but node number `at.target` (pre-order, counted in `index`) is broken when it
+/// can be; `broken` tells whether it was. Nodes inside a repetition are numbered once and broken on
+/// the first pass only.
+fn sample_broken(
+    hir: &Hir,
+    rng: &mut Rng,
+    out: &mut Vec<u8>,
+    at: Break,
+    index: &mut usize,
+    broken: &mut bool,
+) {
+    let (target, variant) = (at.target, at.variant);
+    let here = *index;
+    *index += 1;
+    let skip = |index: &mut usize| *index = here + count_nodes(hir);
+    if here == target && !*broken {
+        match hir.kind() {
+            HirKind::Literal(lit) => {
+                let mut bytes = lit.0.to_vec();
+                let dots: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i] == b'.').collect();
+                if let Some(&dot) = dots.get(variant) {
+                    bytes[dot] = b'x';
+                    *broken = true;
+                } else if variant == dots.len() && bytes.iter().any(u8::is_ascii_lowercase) {
+                    bytes.make_ascii_uppercase();
+                    *broken = true;
+                }
+                out.extend_from_slice(&bytes);
+                return;
+            }
+            HirKind::Class(Class::Bytes(class)) => {
+                let inside = |b: u8| {
+                    class
+                        .ranges()
+                        .iter()
+                        .any(|r| (r.start()..=r.end()).contains(&b))
+                };
+                if let Some(&b) = OUTSIDE.iter().filter(|&&b| !inside(b)).nth(variant) {
+                    out.push(b);
+                    *broken = true;
+                    return;
+                }
+            }
+            HirKind::Repetition(rep) => {
+                let n = match (variant, rep.max) {
+                    (0, Some(max)) if max < rep.min + 8 => Some(max + 1),
+                    (1, _) if rep.min > 0 => Some(rep.min - 1),
+                    _ => None,
+                };
+                if let Some(n) = n {
+                    *broken = true;
+                    for _ in 0..n {
+                        sample(&rep.sub, rng, out);
+                    }
+                    skip(index);
+                    return;
+                }
+            }
+            _ => {}
+        }
+    }
+    match hir.kind() {
+        HirKind::Repetition(rep) => {
+            let max = rep.max.unwrap_or(rep.min + 3).min(rep.min + 3);
+            let n = (rep.min + rng.below((max - rep.min) as usize + 1) as u32).max(1);
+            let body = *index;
+            for i in 0..n {
+                *index = body;
+                if i == 0 {
+                    sample_broken(&rep.sub, rng, out, at, index, broken);
+                } else {
+                    sample(&rep.sub, rng, out);
+                }
+            }
+            skip(index);
+        }
+        HirKind::Capture(cap) => sample_broken(&cap.sub, rng, out, at, index, broken),
+        HirKind::Concat(parts) => {
+            for p in parts {
+                sample_broken(p, rng, out, at, index, broken);
+            }
+        }
+        HirKind::Alternation(alts) => {
+            // The branch holding the target, when it is in one; else one drawn.
+            let mut start = *index;
+            let mut chosen = None;
+            for (i, alt) in alts.iter().enumerate() {
+                let end = start + count_nodes(alt);
+                if (start..end).contains(&target) {
+                    chosen = Some((i, start));
+                }
+                start = end;
+            }
+            let (i, first) = chosen.unwrap_or_else(|| {
+                let i = rng.below(alts.len());
+                let first = *index + alts[..i].iter().map(count_nodes).sum::<usize>();
+                (i, first)
+            });
+            *index = first;
+            sample_broken(&alts[i], rng, out, at, index, broken);
+            skip(index);
+        }
+        _ => sample(hir, rng, out),
+    }
+}
+
 fn pick_range(len: usize, rng: &mut Rng) -> Option<usize> {
     (len > 0).then(|| rng.below(len))
 }
@@ -444,6 +608,11 @@ pub fn scan_origins(
         }
         for miss in near_misses(&anchor) {
             push(miss, OriginSource::NearMiss(entry.index), &mut out);
+        }
+        if let Source::Regex(hir) = &source {
+            for miss in regex_misses(hir, &mut rng) {
+                push(miss, OriginSource::NearMiss(entry.index), &mut out);
+            }
         }
     }
     for _ in 0..unrelated_count {
@@ -576,6 +745,64 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn regex_misses_break_one_node_and_mostly_miss() {
+        let config = policies::regex_heavy();
+        let policy = Policy::new(&config).unwrap();
+        let (list, _) = Allowlist::parse_all(&config.origins);
+        let mut rng = Rng::new(5);
+        let (mut made, mut missed) = (0, 0);
+        for entry in list.entries().iter().take(30) {
+            let Some(Source::Regex(hir)) = Source::new(&entry.pattern) else {
+                panic!("{} is not a regex", entry.text);
+            };
+            let misses = regex_misses(&hir, &mut rng);
+            assert!(
+                !misses.is_empty() && misses.len() <= REGEX_MISSES,
+                "{}",
+                entry.text
+            );
+            let mut seen = std::collections::HashSet::new();
+            assert!(
+                misses.iter().all(|m| seen.insert(m)),
+                "duplicates: {misses:?}"
+            );
+            made += misses.len();
+            missed += misses
+                .iter()
+                .filter(|m| !policy.matcher().matches(m.as_bytes()))
+                .count();
+        }
+        // Nearly every broken sample is a miss (an alternation or a repetition can absorb one).
+        assert!(missed * 10 >= made * 8, "{missed} of {made}");
+    }
+
+    #[test]
+    fn regex_misses_hit_the_shapes_of_loose_checks() {
+        let mut config = PolicyConfig::default();
+        config.origins = vec![r"regex:^https://pr-[0-9]{1,4}\.preview\.example\.dev$".into()];
+        let (list, _) = Allowlist::parse_all(&config.origins);
+        let Some(Source::Regex(hir)) = Source::new(&list.entries()[0].pattern) else {
+            panic!("not a regex");
+        };
+        let misses = regex_misses(&hir, &mut Rng::new(1));
+        let has = |f: &dyn Fn(&str) -> bool| misses.iter().any(|m| f(m));
+        // An unescaped dot: `.preview` → `xpreview`.
+        assert!(has(&|m| m.contains("xpreview")), "{misses:?}");
+        // A byte outside the digit class, and a repetition past its bound.
+        assert!(has(&|m| m.starts_with("https://pr-.")), "{misses:?}");
+        assert!(
+            has(&|m| m
+                .split('.')
+                .next()
+                .is_some_and(|l| l.len() == "https://pr-".len() + 5)),
+            "{misses:?}"
+        );
+        // scan_origins carries them.
+        let origins = scan_origins(&config, 1, 0);
+        assert!(origins.iter().any(|(o, _)| o.contains("xpreview")));
     }
 
     #[test]

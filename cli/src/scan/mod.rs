@@ -54,7 +54,8 @@ missing Vary: Origin, preflights that allow whatever they are asked.
 
 Severities: critical: script from an origin the policy denies reads a response with credentials;
 high: the same without credentials; medium: missing Vary: Origin, methods, request headers or
-exposed headers beyond the policy; low: a request the policy allows is blocked (the server is
+exposed headers beyond the policy, an Origin value no browser sends (uppercase, whitespace, a
+path) allowed; low: a request the policy allows is blocked (the server is
 stricter than the policy), or Access-Control-Max-Age differs.
 
 --policy FILE           the policy the server is meant to enforce

@@ -47,6 +47,8 @@ pub enum Rule {
     DeniedOriginReadableWithCredentials,
     /// An origin the policy denies reads the response.
     DeniedOriginReadable,
+    /// An `Origin` value no browser sends (uppercase, whitespace, a path, userinfo, …) is allowed.
+    LooseOriginCheck,
     /// A preflight allowed methods or headers the policy does not.
     OverBroadPreflight,
     /// Script may read response headers the policy does not expose.
@@ -62,9 +64,10 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule.
-    pub const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 8] = [
         Rule::DeniedOriginReadableWithCredentials,
         Rule::DeniedOriginReadable,
+        Rule::LooseOriginCheck,
         Rule::OverBroadPreflight,
         Rule::OverExposedHeaders,
         Rule::MissingVaryOrigin,
@@ -77,6 +80,7 @@ impl Rule {
         match self {
             Rule::DeniedOriginReadableWithCredentials => "denied-origin-readable-with-credentials",
             Rule::DeniedOriginReadable => "denied-origin-readable",
+            Rule::LooseOriginCheck => "loose-origin-check",
             Rule::OverBroadPreflight => "over-broad-preflight",
             Rule::OverExposedHeaders => "over-exposed-headers",
             Rule::MissingVaryOrigin => "missing-vary-origin",
@@ -90,9 +94,10 @@ impl Rule {
         match self {
             Rule::DeniedOriginReadableWithCredentials => Severity::Critical,
             Rule::DeniedOriginReadable => Severity::High,
-            Rule::OverBroadPreflight | Rule::OverExposedHeaders | Rule::MissingVaryOrigin => {
-                Severity::Medium
-            }
+            Rule::LooseOriginCheck
+            | Rule::OverBroadPreflight
+            | Rule::OverExposedHeaders
+            | Rule::MissingVaryOrigin => Severity::Medium,
             Rule::AllowedRequestBlocked | Rule::HeaderDiffers => Severity::Low,
         }
     }
@@ -102,6 +107,7 @@ impl Rule {
         match self {
             Rule::DeniedOriginReadableWithCredentials => "script from an origin the policy denies can read a response to a request made with credentials (cookies)",
             Rule::DeniedOriginReadable => "script from an origin the policy denies can read the response",
+            Rule::LooseOriginCheck => "the server allows an Origin value no browser sends (uppercase, whitespace, a path, userinfo, percent-encoding): not reachable from a page, but its check is not an exact comparison",
             Rule::OverBroadPreflight => "a preflight allows methods or request headers the policy does not",
             Rule::OverExposedHeaders => "script can read response headers the policy does not expose",
             Rule::MissingVaryOrigin => "the response names the requesting origin in Access-Control-Allow-Origin without Vary: Origin, so a shared cache may serve it to other origins",
@@ -275,6 +281,13 @@ fn list(response: &HttpResponse, name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Whether a browser can send `origin` as an `Origin` header: `null`, or an origin's ASCII
+/// serialization (Fetch §3.1, HTML "serialization of an origin": lowercase scheme and host, no
+/// userinfo, path, query or fragment), which the engine's request grammar checks.
+fn sendable(origin: &str) -> bool {
+    corsmatch::origin::parse(origin.as_bytes()).is_ok()
+}
+
 /// Judges one probe in one credentials mode: `actual` is what the browser did with the server's
 /// answers, `expected` what it does with the policy's.
 pub fn judge(
@@ -310,7 +323,17 @@ pub fn judge(
     let public = allow_origin.as_deref() == Some("*") && !credentials;
 
     if actual.readable && !should.readable && !(expected.generic && public) {
-        if !expected.origin_allowed(origin, credentials) {
+        if !expected.origin_allowed(origin, credentials) && !sendable(origin) {
+            add(
+                Rule::LooseOriginCheck,
+                format!(
+                    "{call}: the server allows `{}`, which no browser sends as an Origin \
+                     (Access-Control-Allow-Origin: {})",
+                    origin.escape_debug(),
+                    allow_origin.as_deref().unwrap_or("-")
+                ),
+            );
+        } else if !expected.origin_allowed(origin, credentials) {
             let rule = if credentials {
                 Rule::DeniedOriginReadableWithCredentials
             } else {
@@ -602,6 +625,26 @@ mod tests {
             &reflect
         )
         .is_empty());
+        // An Origin no browser sends is a loose check (medium), not a readable denied origin.
+        for unsendable in [
+            "https://APP.example.com",
+            " https://app.example.com",
+            "https://app.example.com/",
+            "https://app.example.com@evil.com",
+        ] {
+            let found = run(&expected, &probe(unsendable, "GET"), &reflect);
+            assert_eq!(rules(&found), [Rule::LooseOriginCheck], "{unsendable}");
+            assert_eq!(found[0].rule.severity(), Severity::Medium);
+        }
+        // A trailing dot and `null` are sendable: graded as denied origins.
+        for sendable in ["https://app.example.com.", "null"] {
+            let found = run(&expected, &probe(sendable, "GET"), &reflect);
+            assert_eq!(
+                found[0].rule,
+                Rule::DeniedOriginReadableWithCredentials,
+                "{sendable}"
+            );
+        }
     }
 
     #[test]

@@ -315,7 +315,7 @@ fn run(parser: Parser) -> ExitCode {
     };
     let expected = Arc::new(expected);
     let count = probes.len();
-    let (done, sent) = runtime.block_on(async {
+    let (done, sent, failed) = runtime.block_on(async {
         let sender = Sender::new(target.clone(), limits);
         let slots = Arc::new(tokio::sync::Semaphore::new(args.concurrency));
         let mut tasks = Vec::with_capacity(probes.len());
@@ -337,7 +337,7 @@ fn run(parser: Parser) -> ExitCode {
                 all.push(done);
             }
         }
-        (all, sender.sent())
+        (all, sender.sent(), sender.failed())
     });
     let mut report = Report {
         target,
@@ -346,11 +346,10 @@ fn run(parser: Parser) -> ExitCode {
         dropped,
         sent,
         errors: Vec::new(),
-        error_count: 0,
+        error_count: failed,
         findings: Vec::new(),
     };
     for d in done {
-        report.error_count += d.errors.len();
         for e in d.errors {
             if report.errors.len() < 3 && !report.errors.contains(&e) {
                 report.errors.push(e);

@@ -399,7 +399,7 @@ fn run(parser: Parser) -> ExitCode {
         &[true, false]
     };
     let progress = Progress::new(count);
-    let (done, sent) = runtime.block_on(async {
+    let (done, sent, failed) = runtime.block_on(async {
         let sender = Sender::new(target.clone(), limits);
         let ticker = progress.start(sender.clone());
         let slots = Arc::new(tokio::sync::Semaphore::new(args.concurrency));
@@ -427,7 +427,7 @@ fn run(parser: Parser) -> ExitCode {
             ticker.abort();
         }
         progress.clear();
-        (all, sender.sent())
+        (all, sender.sent(), sender.failed())
     });
     let mut report = Report {
         target,
@@ -436,11 +436,10 @@ fn run(parser: Parser) -> ExitCode {
         dropped,
         sent,
         errors: Vec::new(),
-        error_count: 0,
+        error_count: failed,
         findings: Vec::new(),
     };
     for d in done {
-        report.error_count += d.errors.len();
         for e in d.errors {
             if report.errors.len() < 3 && !report.errors.contains(&e) {
                 report.errors.push(e);

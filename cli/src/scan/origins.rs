@@ -15,6 +15,9 @@ pub struct ScanOrigin {
     pub origin: String,
     /// Where it comes from.
     pub source: OriginSource,
+    /// Its place in the scan's list: an entry's own origins first, then its near misses in the
+    /// order of the bypass shapes, most telling first (reports list findings in this order).
+    pub rank: usize,
 }
 
 /// The origins to try under `policy` (`None`: no policy, probe for generic misconfigurations
@@ -41,7 +44,12 @@ pub fn origins(policy: Option<&PolicyConfig>, target_origin: &str, seed: u64) ->
         }
     };
     list.into_iter()
-        .map(|(origin, source)| ScanOrigin { origin, source })
+        .enumerate()
+        .map(|(rank, (origin, source))| ScanOrigin {
+            origin,
+            source,
+            rank,
+        })
         .collect()
 }
 

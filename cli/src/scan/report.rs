@@ -75,18 +75,22 @@ fn calls(group: &[&Finding]) -> String {
 }
 
 impl Report {
-    /// Sorts the findings, most severe first, then by rule and origin.
+    /// Sorts the findings, most severe first, then by rule, then in the scan's order of origins
+    /// (an entry's near misses in the order of the bypass shapes, most telling first), then the
+    /// credentialed call first.
     pub fn sort(&mut self) {
         self.findings.sort_by(|a, b| {
             (
                 b.rule.severity(),
                 a.rule,
+                a.probe.origin.rank,
                 &a.probe.origin.origin,
                 !a.credentials,
             )
                 .cmp(&(
                     a.rule.severity(),
                     b.rule,
+                    b.probe.origin.rank,
                     &b.probe.origin.origin,
                     !b.credentials,
                 ))
@@ -302,6 +306,7 @@ mod tests {
             origin: ScanOrigin {
                 origin: "https://evil.example".into(),
                 source: OriginSource::Unrelated,
+                rank: 0,
             },
             method: "GET".into(),
             headers: Vec::new(),
@@ -381,6 +386,7 @@ mod tests {
             for (method, credentials) in [("GET", true), ("GET", false), ("PUT", true)] {
                 let mut f = template.clone();
                 f.probe.origin.origin = format!("https://evil{i}.example");
+                f.probe.origin.rank = 10 - i;
                 f.probe.method = method.into();
                 f.credentials = credentials;
                 report.findings.push(f);
@@ -391,14 +397,14 @@ mod tests {
         assert!(text.contains("(21 findings, 7 origins)"), "{text}");
         assert!(
             text.contains(
-                "  - https://evil0.example (unrelated): GET, PUT (with and without credentials)"
+                "  - https://evil6.example (unrelated): GET, PUT (with and without credentials)"
             ),
             "{text}"
         );
         // Five origins in full, one line each; the other two named.
         assert_eq!(text.matches("\n  - ").count(), 5, "{text}");
         assert!(
-            text.contains("… and 2 more origins: https://evil5.example, https://evil6.example"),
+            text.contains("… and 2 more origins: https://evil1.example, https://evil0.example"),
             "{text}"
         );
     }

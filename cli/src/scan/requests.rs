@@ -332,6 +332,14 @@ impl Sender {
         self.sent.lock().map_or(0, |s| s.len())
     }
 
+    /// How many distinct requests got no response (each counted once, however many credentials
+    /// modes asked for it).
+    pub fn failed(&self) -> usize {
+        self.sent
+            .lock()
+            .map_or(0, |s| s.values().filter(|a| a.is_err()).count())
+    }
+
     /// What an earlier identical request got, if one was sent.
     pub fn recorded(&self, request: &HttpRequest) -> Option<Answer> {
         let key = (request.method.clone(), request.headers.clone());
@@ -403,6 +411,7 @@ mod tests {
         ScanOrigin {
             origin: o.into(),
             source,
+            rank: 0,
         }
     }
 

@@ -528,6 +528,7 @@ mod tests {
             origin: ScanOrigin {
                 origin: origin.into(),
                 source: OriginSource::Unrelated,
+                rank: 0,
             },
             method: method.into(),
             headers: if method == "GET" {

@@ -1,6 +1,7 @@
 //! Running the built `corsmatch` binary, shared by the CLI's test binaries (each uses part of it).
 #![allow(dead_code)]
 
+pub mod servers;
 pub mod serving;
 
 use std::io::Write;

@@ -24,9 +24,11 @@
 //! The counts are the same in every run only when the bench is built with
 //! `--cfg corsmatch_fixed_seeds` (the library's hash seeds from a counter) and `--cfg fuzzing`
 //! (ahash's constant seeds, for the floor's `HashSet`; see `fix_hash_keys`): run it through
-//! `benches/icount.sh`, which does that and checks the counts against
-//! `benches/icount-baseline.json`. A plain `cargo bench --bench icount` draws random seeds in every
-//! process, and its counts move between runs (see `LOOKUPS`).
+//! `benches/icount.sh`, which does that and checks the counts against the baseline, the last entry
+//! of `benches/history.jsonl`. The same cfg also fixes the process's random bytes
+//! (`fixed_random`), which otherwise move the single-call counts through the heap layout. A plain
+//! `cargo bench --bench icount` draws random seeds in every process, and its counts move between
+//! runs (see `LOOKUPS`).
 
 /// The benchmarks. In a private module: gungraun's macros generate public items without docs,
 /// which the workspace's `missing_docs` lint would flag at the crate root.

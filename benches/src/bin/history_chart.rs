@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use corsmatch_benches::history;
+use plotters::coord::combinators::WithKeyPoints;
 use plotters::prelude::*;
 use serde_json::Value;
 
@@ -148,6 +149,24 @@ const PANEL_HEIGHT: u32 = 380;
 const TITLE_HEIGHT: u32 = 50;
 const LEGEND_WIDTH: u32 = 330;
 
+/// A logarithmic axis from `lo` to `hi` with a label at every 1, 2 and 5 times a power of ten
+/// inside it (plotters' own choice leaves the decades below 1 000 bare).
+fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
+    let mut points = Vec::new();
+    let mut decade = 10f64.powi(lo.max(1.0).log10().floor() as i32);
+    while decade <= hi {
+        for step in [1.0, 2.0, 5.0] {
+            let y = decade * step;
+            if (lo..=hi).contains(&y) {
+                points.push(y);
+            }
+        }
+        decade *= 10.0;
+    }
+    let axis: LogCoord<f64> = (lo..hi).log_scale().into();
+    axis.with_key_points(points)
+}
+
 /// Draws `panels` over the entries labelled `labels` into the SVG at `out`.
 fn draw(out: &Path, labels: &[String], panels: &[Panel]) -> Result<(), Box<dyn std::error::Error>> {
     let height = TITLE_HEIGHT + PANEL_HEIGHT * panels.len() as u32;
@@ -173,7 +192,7 @@ fn draw(out: &Path, labels: &[String], panels: &[Panel]) -> Result<(), Box<dyn s
             .margin(8)
             .x_label_area_size(40)
             .y_label_area_size(80)
-            .build_cartesian_2d(-0.5..(n as f64 - 0.5), (lo * 0.8..hi * 1.25).log_scale())?;
+            .build_cartesian_2d(-0.5..(n as f64 - 0.5), log_axis(lo * 0.8, hi * 1.25))?;
         let label_at = |x: &f64| {
             let i = x.round();
             if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
@@ -188,7 +207,6 @@ fn draw(out: &Path, labels: &[String], panels: &[Panel]) -> Result<(), Box<dyn s
             .x_labels(n.clamp(1, 12))
             .x_label_formatter(&label_at)
             .x_label_style(("monospace", 12))
-            .y_labels(12)
             .y_label_formatter(&|y| grouped(*y))
             .y_desc(panel.unit)
             .light_line_style(WHITE.mix(0.0))

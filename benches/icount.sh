@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Instruction-count regression gate: runs the gungraun bench `benches/benches/icount.rs` under
-# valgrind (callgrind) and compares each benchmark's instruction count (Ir) with the baseline
-# committed in `benches/icount-baseline.json`.
+# valgrind (callgrind) and compares each benchmark's instruction count (Ir) with the baseline: the
+# last entry of the performance history committed in `benches/history.jsonl`.
 #
 #   benches/icount.sh check    exit 1 if any count rose by more than 5% (or a bench is missing or
 #                              not baselined); improvements of more than 5% are reported
-#   benches/icount.sh update   rewrite benches/icount-baseline.json from this run (then commit it)
+#   benches/icount.sh update   record this run as the history's entry for HEAD (replacing that
+#                              commit's entry, else appending one; "dirty" when tracked files have
+#                              uncommitted changes), redraw benches/history.svg; then commit both
 #
+# `benches/history.sh record` runs `update` with the `corsmatch bench` figures of the same commit.
 # Exit status 2: the gate could not run (no summaries, unreadable baseline, bad arguments); any
 # other failure status comes from the build or the bench.
 # Instruction counts do not flake like wall time on a noisy CI machine, but they depend on the
@@ -54,10 +57,15 @@ fi
 # The counts must not depend on the run. The matcher seeds its hash tables from the process's random
 # source, and with random seeds the probe lengths, and so the counts, differ from run to run (by up
 # to 12% per call, measured). `--cfg corsmatch_fixed_seeds` makes the library draw its seeds from a
-# counter instead (never build a deployed binary so); the floor benches' `ahash` set gets constant
-# seeds from `--cfg fuzzing` (ahash's switch for this) and a counting source (see `fix_hash_keys` in
-# benches/benches/icount.rs). The bench builds in its own target directory, so that the flags do
-# not invalidate the ordinary build in target/.
+# counter instead (never build a deployed binary so), and makes the bench binary's `getrandom` a
+# fixed sequence (std's SipHash keys order the configuration-time hash maps, and so where the heap
+# puts the policy, and glibc's memcmp costs 9 instructions more when an operand sits in the last 32
+# bytes of a page: see `fixed_random` in benches/benches/icount.rs); the floor benches' `ahash` set
+# gets constant seeds from `--cfg fuzzing` (ahash's switch for this) and a counting source (see
+# `fix_hash_keys` there). The bench builds in its own target directory, `icount/` under the cargo
+# target directory (CARGO_TARGET_DIR if set, so one per work tree when each sets its own; else
+# target/ of this checkout), so that the flags do not invalidate the ordinary build, and two work
+# trees with different target directories do not share (or delete) each other's summaries.
 target_dir=${CARGO_TARGET_DIR:-target}
 case "$target_dir" in
   /*) ;;
@@ -75,3 +83,8 @@ CARGO_TARGET_DIR=$bench_target RUSTFLAGS="${RUSTFLAGS:-} --cfg fuzzing --cfg cor
 
 echo "== icount gate: $mode"
 cargo run -q -p corsmatch-benches --bin icount_gate -- "$mode" --summaries "$summaries" "$@"
+
+if [ "$mode" = update ]; then
+  echo "== the chart of the history (benches/history.svg)"
+  cargo run -q -p corsmatch-benches --bin history_chart
+fi

@@ -1,6 +1,7 @@
 //! `corsmatch bench`: replays a request trace through the engine (bytes in, and through the `http`
 //! adapter) and through the naive reference, checks that they answer every request identically, and
-//! prints requests, ns per request, requests per second and allocations per request for each.
+//! prints requests, ns per request, requests per second and allocations per request for each, as a
+//! table or (`--format json`) one JSON object, which `benches/history.sh record` keeps.
 
 use std::hint::black_box;
 use std::io::{IsTerminal, Write};
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 use corsmatch::policy::Policy;
 use corsmatch_conformance::decision::NaiveEngine;
 use corsmatch_workload::{embedded, replay, Trace};
+use serde_json::json;
 
 use crate::alloc::allocations;
 use crate::args::{self, Arg, Command, Parsed, Parser, PolicyArgs};
@@ -25,7 +27,7 @@ pub const COMMAND: Command = Command {
 };
 
 const HELP: &str = "\
-usage: corsmatch bench [--policy NAME|FILE] [--trace FILE] [--seconds S]
+usage: corsmatch bench [--policy NAME|FILE] [--trace FILE] [--seconds S] [--format text|json]
 
 Replays the trace through corsmatch (Policy::evaluate and every response header value), through
 corsmatch's http adapter (HeaderMap in, HeaderMap out) and through the naive reference engine;
@@ -39,6 +41,9 @@ per request, and the speedup over the reference.
            trace is about 70 MB); default: the built-in trace (the saas policy, 10000
            requests: 70% preflights, 25% actual, 5% without Origin)
 --seconds  how long to replay through each engine, at least one pass for corsmatch; default 3
+--format   text (default: a table) or json (one object: the policy, the trace, a row per engine
+           with id, name, requests, seconds, ns_per_request, requests_per_second,
+           allocs_per_request and speedup, the agreement count and the first disagreements)
 
 Progress goes to stderr: on a terminal one line, rewritten as each step goes; otherwise each step's
 name when it starts and, while it runs, a line every 10 seconds (checking a 1000000-request trace
@@ -50,6 +55,8 @@ struct Args {
     policy: PolicyArgs,
     trace: Option<PathBuf>,
     seconds: f64,
+    /// `--format json`: the report as one JSON object instead of the table.
+    json: bool,
 }
 
 fn parse_args(mut parser: Parser) -> Result<Parsed<Args>, args::Error> {
@@ -57,6 +64,7 @@ fn parse_args(mut parser: Parser) -> Result<Parsed<Args>, args::Error> {
         policy: PolicyArgs::policy_only(),
         trace: None,
         seconds: 3.0,
+        json: false,
     };
     while let Some(arg) = parser.next()? {
         let option = match arg {
@@ -76,6 +84,16 @@ fn parse_args(mut parser: Parser) -> Result<Parsed<Args>, args::Error> {
                         args::Error::new(format!("--seconds `{v}` is not a number in (0, 3600]"))
                     })?;
             }
+            "--format" => match parser.string()?.as_str() {
+                "json" => out.json = true,
+                "text" => out.json = false,
+                other => {
+                    return Err(args::Error::new(format!(
+                        "--format must be text or json, not `{}`",
+                        other.escape_debug()
+                    )))
+                }
+            },
             _ => out.policy.option(&option, &mut parser)?,
         }
     }
@@ -84,6 +102,8 @@ fn parse_args(mut parser: Parser) -> Result<Parsed<Args>, args::Error> {
 
 /// One engine's row of the table.
 struct Row {
+    /// The row's key in the JSON report.
+    id: &'static str,
     name: &'static str,
     requests: u64,
     elapsed: Duration,
@@ -147,12 +167,14 @@ fn run(parser: Parser) -> ExitCode {
     }
     let n = trace.requests.len();
     let (pre, actual, none) = trace.mix();
-    println!(
-        "policy: {policy_name}: {} origins, compiled in {:.1} ms",
-        config.origins.len(),
-        compile.as_secs_f64() * 1e3
-    );
-    println!("trace:  {trace_name}: {n} requests ({pre} preflights, {actual} actual, {none} without Origin)");
+    if !args.json {
+        println!(
+            "policy: {policy_name}: {} origins, compiled in {:.1} ms",
+            config.origins.len(),
+            compile.as_secs_f64() * 1e3
+        );
+        println!("trace:  {trace_name}: {n} requests ({pre} preflights, {actual} actual, {none} without Origin)");
+    }
 
     let lines = trace.header_lines();
     let requests = trace.requests(&lines);
@@ -176,13 +198,19 @@ fn run(parser: Parser) -> ExitCode {
 
     // 2. The engine, bytes in, every header value out.
     let budget = Duration::from_secs_f64(args.seconds);
-    let engine_row = timed("[2/4] corsmatch", "corsmatch", budget, (n, n), |i| {
-        let d = policy.evaluate(&requests[i]);
-        for header in d.headers() {
-            black_box(header);
-        }
-        black_box(d.kind());
-    });
+    let engine_row = timed(
+        "[2/4] corsmatch",
+        ("corsmatch", "corsmatch"),
+        budget,
+        (n, n),
+        |i| {
+            let d = policy.evaluate(&requests[i]);
+            for header in d.headers() {
+                black_box(header);
+            }
+            black_box(d.kind());
+        },
+    );
 
     // 3. The http adapter: HeaderMap in, response HeaderMap out.
     let http_requests: Vec<Option<(http::Method, http::HeaderMap)>> =
@@ -190,7 +218,7 @@ fn run(parser: Parser) -> ExitCode {
     let skipped = http_requests.iter().filter(|r| r.is_none()).count();
     let http_row = timed(
         "[3/4] corsmatch + http adapter",
-        "corsmatch + http adapter",
+        ("http_adapter", "corsmatch + http adapter"),
         budget,
         (n, n),
         |i| {
@@ -203,7 +231,7 @@ fn run(parser: Parser) -> ExitCode {
     // 4. The naive reference; it may not finish a pass within the budget.
     let reference_row = timed(
         "[4/4] reference",
-        "reference (naive)",
+        ("reference", "reference (naive)"),
         budget,
         (n, 1),
         |i| {
@@ -213,51 +241,107 @@ fn run(parser: Parser) -> ExitCode {
 
     let rows = [engine_row, http_row, reference_row];
     let reference_ns = rows[2].ns_per_request();
-    println!();
-    println!(
-        "{:<26} {:>12} {:>12} {:>14} {:>16} {:>10}",
-        "engine", "requests", "ns/request", "requests/s", "allocs/request", "speedup"
-    );
-    for row in &rows {
-        let ns = row.ns_per_request();
+    if args.json {
+        let engines: Vec<_> = rows
+            .iter()
+            .map(|row| {
+                let ns = row.ns_per_request();
+                json!({
+                    "id": row.id,
+                    "name": row.name,
+                    "requests": row.requests,
+                    "seconds": row.elapsed.as_secs_f64(),
+                    "ns_per_request": ns,
+                    "requests_per_second": 1e9 / ns,
+                    "allocs_per_request": row.allocations as f64 / row.requests.max(1) as f64,
+                    "speedup": reference_ns / ns,
+                })
+            })
+            .collect();
+        let first: Vec<_> = disagreements
+            .iter()
+            .take(5)
+            .map(|(i, mine, theirs)| {
+                json!({
+                    "request": i + 1,
+                    "line": trace_line(&trace, *i),
+                    "corsmatch": format!("{mine:?}"),
+                    "reference": format!("{theirs:?}"),
+                })
+            })
+            .collect();
+        let report = json!({
+            "policy": {
+                "name": policy_name,
+                "origins": config.origins.len(),
+                "compile_ms": compile.as_secs_f64() * 1e3,
+            },
+            "trace": {
+                "name": trace_name,
+                "requests": n,
+                "preflights": pre,
+                "actual": actual,
+                "without_origin": none,
+            },
+            "budget_seconds": args.seconds,
+            "engines": engines,
+            "http_adapter_skipped": skipped,
+            "agree": n - disagreements.len(),
+            "disagreements": first,
+        });
+        println!("{report}");
+    } else {
+        println!();
         println!(
-            "{:<26} {:>12} {:>12.1} {:>14} {:>16.2} {:>9.1}x",
-            row.name,
-            group_thousands(row.requests),
-            ns,
-            group_thousands((1e9 / ns) as u64),
-            row.allocations as f64 / row.requests.max(1) as f64,
-            reference_ns / ns,
+            "{:<26} {:>12} {:>12} {:>14} {:>16} {:>10}",
+            "engine", "requests", "ns/request", "requests/s", "allocs/request", "speedup"
         );
+        for row in &rows {
+            let ns = row.ns_per_request();
+            println!(
+                "{:<26} {:>12} {:>12.1} {:>14} {:>16.2} {:>9.1}x",
+                row.name,
+                group_thousands(row.requests),
+                ns,
+                group_thousands((1e9 / ns) as u64),
+                row.allocations as f64 / row.requests.max(1) as f64,
+                reference_ns / ns,
+            );
+        }
+        if skipped > 0 {
+            println!("({skipped} requests hold bytes an http::HeaderMap refuses; the adapter row skips them)");
+        }
+        println!(
+            "decisions on which corsmatch and the reference agree: {} of {n}",
+            n - disagreements.len()
+        );
+        for (i, mine, theirs) in disagreements.iter().take(5) {
+            println!(
+                "request {}: {}  corsmatch: {mine:?}\n  reference: {theirs:?}",
+                i + 1,
+                trace_line(&trace, *i)
+            );
+        }
     }
-    if skipped > 0 {
-        println!("({skipped} requests hold bytes an http::HeaderMap refuses; the adapter row skips them)");
-    }
-    println!(
-        "decisions on which corsmatch and the reference agree: {} of {n}",
-        n - disagreements.len()
-    );
     if disagreements.is_empty() {
-        return ExitCode::SUCCESS;
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
-    for (i, mine, theirs) in disagreements.iter().take(5) {
-        let mut one = Trace::default();
-        one.requests.push(trace.requests[*i].clone());
-        let line = one.write();
-        println!(
-            "request {}: {}  corsmatch: {mine:?}\n  reference: {theirs:?}",
-            i + 1,
-            line.lines().nth(1).unwrap_or_default()
-        );
-    }
-    ExitCode::from(1)
+}
+
+/// Request `i` of `trace` as a trace line.
+fn trace_line(trace: &Trace, i: usize) -> String {
+    let mut one = Trace::default();
+    one.requests.push(trace.requests[i].clone());
+    one.write().lines().nth(1).unwrap_or_default().to_string()
 }
 
 /// Replays request `i % n` for `i = 0, 1, …` until `budget` has passed and at least `min_requests`
 /// are done; counts allocations over the same run.
 fn timed(
     label: &str,
-    name: &'static str,
+    (id, name): (&'static str, &'static str),
     budget: Duration,
     (n, min_requests): (usize, usize),
     mut one: impl FnMut(usize),
@@ -277,6 +361,7 @@ fn timed(
         if elapsed >= budget && done >= min_requests {
             progress.done();
             return Row {
+                id,
                 name,
                 requests: done as u64,
                 elapsed,

@@ -5,7 +5,7 @@
 //! corsmatch explain --policy FILE --origin ORIGIN [--method M] [--header 'NAME: VALUE']... [--credentials] [--format text|json]
 //! corsmatch workload [--out DIR]
 //! corsmatch workload trace [--policy NAME|FILE] [--requests N] [--seed N] [--out FILE]
-//! corsmatch bench [--policy NAME|FILE] [--trace FILE] [--seconds S]
+//! corsmatch bench [--policy NAME|FILE] [--trace FILE] [--seconds S] [--format text|json]
 //! corsmatch serve --policy FILE --upstream URL [--listen ADDR] [--admin ADDR] [OPTIONS]
 //! corsmatch scan URL [--policy FILE] [--method M]... [--header 'NAME: VALUE']... [OPTIONS]
 //! corsmatch help [COMMAND]

@@ -79,6 +79,61 @@ fn bench_agrees_allocates_nothing_and_prints_the_table() {
 }
 
 #[test]
+fn bench_format_json_prints_one_object_with_a_row_per_engine() {
+    let trace = temp("json.trace");
+    let out = run(&[
+        "workload",
+        "trace",
+        "--policy",
+        "small",
+        "--requests",
+        "500",
+        "--out",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(&[
+        "bench",
+        "--policy",
+        "small",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--seconds",
+        "0.05",
+        "--format",
+        "json",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    // One line, one object, nothing else on stdout (progress goes to stderr).
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["policy"]["name"], "small (built in)", "{stdout}");
+    assert_eq!(report["trace"]["requests"], 500, "{stdout}");
+    assert_eq!(report["agree"], 500, "{stdout}");
+    assert_eq!(report["disagreements"].as_array().map(Vec::len), Some(0));
+    let engines = report["engines"].as_array().unwrap();
+    let ids: Vec<_> = engines.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["corsmatch", "http_adapter", "reference"]);
+    for engine in engines {
+        for field in [
+            "ns_per_request",
+            "requests_per_second",
+            "speedup",
+            "seconds",
+        ] {
+            let v = engine[field].as_f64().unwrap_or(-1.0);
+            assert!(v.is_finite() && v > 0.0, "{field}: {engine}");
+        }
+        assert!(engine["requests"].as_u64().unwrap() >= 1, "{engine}");
+    }
+    assert_eq!(engines[0]["allocs_per_request"], 0.0, "{stdout}");
+    let out = run(&["bench", "--format", "yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--format must be text or json"));
+}
+
+#[test]
 fn bench_reports_a_bad_trace_line_and_bad_arguments() {
     let trace = temp("bad.trace");
     std::fs::write(&trace, "GET\t-\t-\nOPTIONS\thttps://a.com\n").unwrap();

@@ -1,29 +1,34 @@
 //! `icount_gate`: compares the instruction counts of the gungraun bench `benches/icount.rs` with
-//! the baseline committed in `benches/icount-baseline.json`, and fails on a rise of more than 5%.
+//! the baseline, the last entry of the performance history `benches/history.jsonl`, and fails on a
+//! rise of more than 5%; and records the counts of a run into that history.
 //!
 //! Gungraun can compare against a baseline itself (`--save-baseline`, `--baseline` and
 //! `--callgrind-limits`), but its baselines are the raw callgrind output files under `target/`,
 //! with absolute paths and a layout private to gungraun: not something to commit and review. This
-//! gate keeps the committed baseline to one small JSON map, `"function/id" -> Ir`, that a reviewer
-//! reads in the diff of the commit that changes it, and reads the counts of the current run from
-//! the `summary.json` files gungraun writes with `--save-summary=json` (`GUNGRAUN_SAVE_SUMMARY`).
+//! gate keeps the committed history to one JSON line per commit (`corsmatch_benches::history`),
+//! whose `ir` map (`"function/id" -> Ir`) a reviewer reads in the diff of the commit that adds it,
+//! and reads the counts of the current run from the `summary.json` files gungraun writes with
+//! `--save-summary=json` (`GUNGRAUN_SAVE_SUMMARY`).
 //!
 //! ```text
-//! icount_gate check  [--summaries DIR] [--baseline FILE] [--threshold PCT]
-//! icount_gate update [--summaries DIR] [--baseline FILE]
+//! icount_gate check  [--summaries DIR] [--history FILE] [--threshold PCT]
+//! icount_gate update [--summaries DIR] [--history FILE] [--bench FILE]
 //! ```
 //!
 //! `check` prints every bench with its old and new count and the change, and exits 1 if a count
 //! rose by more than the threshold (5% by default), if a baselined bench is missing from the run,
 //! or if the run has a bench the baseline lacks; drops of more than the threshold are reported as
-//! improvements (update the baseline to lock them in). `update` rewrites the baseline from the run.
-//! Both read the output of the bench, so run them through `benches/icount.sh check|update`.
+//! improvements (update the baseline to lock them in). `update` writes the run's counts as the
+//! entry of `HEAD` (replacing the entry of the same commit and state, else appending one), with the
+//! `corsmatch bench --format json` report in `--bench FILE` if given. Both read the output of the
+//! bench, so run them through `benches/icount.sh check|update` (or `benches/history.sh record`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use corsmatch_benches::history;
 use serde_json::Value;
 
 /// The schema version of the gungraun summary files this gate reads (gungraun 0.20 writes "7").
@@ -32,21 +37,16 @@ const SUMMARY_SCHEMA: &str = "7";
 /// The default allowed rise, in percent.
 const DEFAULT_THRESHOLD_PCT: f64 = 5.0;
 
-/// What the baseline file says besides the counts, so that the committed file explains itself.
-const BASELINE_NOTE: &str = "Instruction counts (callgrind Ir) of benches/benches/icount.rs \
-     (matches/*: 64 lookups each; preflight/* and the tower layers' layer/*, tower_http/*, \
-     tower_http_06/*, floor/preflight, upstream/actual: one call each). Checked by `benches/icount.sh \
-     check`, which fails on a rise of more than 5%; regenerate with `benches/icount.sh update` and \
-     commit. Counts depend on the rustc version below.";
-
 /// The parsed command line.
 struct Args {
     /// `check` or `update`.
     update: bool,
     /// The directory searched (recursively) for gungraun's `summary.json` files.
     summaries: PathBuf,
-    /// The committed baseline.
-    baseline: PathBuf,
+    /// The committed history, whose last entry is the baseline.
+    history: PathBuf,
+    /// `update --bench FILE`: a `corsmatch bench --format json` report to record with the counts.
+    bench: Option<PathBuf>,
     /// The allowed rise, in percent.
     threshold_pct: f64,
 }
@@ -55,13 +55,16 @@ struct Args {
 const USAGE: &str = r"usage: icount_gate check|update [OPTIONS]
 
   check   compare the counts of the last run of the `icount` bench (run with
-          GUNGRAUN_SAVE_SUMMARY=json) with the baseline; exit 1 on a rise over the threshold
-  update  write the counts of that run to the baseline
+          GUNGRAUN_SAVE_SUMMARY=json) with the baseline, the last entry of the history; exit 1
+          on a rise over the threshold
+  update  record the counts of that run as the history's entry for HEAD (replacing the entry
+          of the same commit and state, else appending one)
 
   --summaries DIR  gungraun's output of the bench (default: $CARGO_TARGET_DIR or target, then
                    icount/gungraun/corsmatch-benches/icount, where benches/icount.sh puts it)
-  --baseline FILE  the committed baseline (default: benches/icount-baseline.json)
-  --threshold PCT  the allowed rise in percent (default: 5)";
+  --history FILE   the committed history (default: benches/history.jsonl)
+  --threshold PCT  check: the allowed rise in percent (default: 5)
+  --bench FILE     update: a `corsmatch bench --format json` report to record with the counts";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
@@ -82,14 +85,16 @@ fn parse_args() -> Result<Args, String> {
     let mut parsed = Args {
         update,
         summaries: target.join("icount/gungraun/corsmatch-benches/icount"),
-        baseline: manifest_dir.join("icount-baseline.json"),
+        history: manifest_dir.join("history.jsonl"),
+        bench: None,
         threshold_pct: DEFAULT_THRESHOLD_PCT,
     };
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("`{flag}` needs a value"));
         match flag.as_str() {
             "--summaries" => parsed.summaries = value()?.into(),
-            "--baseline" => parsed.baseline = value()?.into(),
+            "--history" => parsed.history = value()?.into(),
+            "--bench" => parsed.bench = Some(value()?.into()),
             "--threshold" => {
                 let v = value()?;
                 parsed.threshold_pct = v
@@ -192,46 +197,6 @@ fn rustc_version() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// The baseline file: its counts and the rustc version they were measured with.
-fn read_baseline(path: &Path) -> Result<(BTreeMap<String, u64>, String), String> {
-    let fail = |what: &str| format!("baseline {}: {what}", path.display());
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        fail(&format!(
-            "{e} (create it with `benches/icount.sh update` and commit it)"
-        ))
-    })?;
-    let baseline: Value = serde_json::from_str(&text).map_err(|e| fail(&e.to_string()))?;
-    let ir = baseline["ir"]
-        .as_object()
-        .ok_or_else(|| fail("no `ir` object"))?;
-    let mut counts = BTreeMap::new();
-    for (id, count) in ir {
-        let count = count
-            .as_u64()
-            .ok_or_else(|| fail(&format!("`{id}` is not an instruction count")))?;
-        counts.insert(id.clone(), count);
-    }
-    let rustc = baseline["rustc"].as_str().unwrap_or("unknown").to_owned();
-    Ok((counts, rustc))
-}
-
-/// Writes `counts` as the baseline: a note, the compiler, and the counts, in that order.
-fn write_baseline(path: &Path, counts: &BTreeMap<String, u64>) -> Result<(), String> {
-    let string = |s: &str| Value::from(s).to_string();
-    let mut text = format!(
-        "{{\n  \"note\": {},\n  \"rustc\": {},\n  \"ir\": {{\n",
-        string(BASELINE_NOTE),
-        string(&rustc_version())
-    );
-    let lines: Vec<String> = counts
-        .iter()
-        .map(|(id, ir)| format!("    {}: {ir}", string(id)))
-        .collect();
-    text.push_str(&lines.join(",\n"));
-    text.push_str("\n  }\n}\n");
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
 /// The change from `old` to `new`, in percent.
 fn change_pct(old: u64, new: u64) -> f64 {
     if old == 0 {
@@ -309,7 +274,8 @@ fn compare(
     if !improvements.is_empty() {
         let _ = writeln!(
             report,
-            "  lock the improvements in with `benches/icount.sh update` and commit the baseline"
+            "  lock the improvements in with `benches/icount.sh update` and commit \
+             benches/history.jsonl"
         );
     }
     for line in &regressions {
@@ -337,7 +303,7 @@ fn compare(
             report,
             "icount gate FAILED: {} regression(s) over {threshold_pct}%, {} missing, {} not \
              baselined. If a rise is intended, run `benches/icount.sh update` and commit \
-             benches/icount-baseline.json with the change that explains it.",
+             benches/history.jsonl with the change that explains it.",
             regressions.len(),
             missing.len(),
             unbaselined.len()
@@ -352,22 +318,76 @@ fn compare(
     (report, failed)
 }
 
+/// The repository whose `HEAD` an update records: the workspace this gate was built in.
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// `update`: the run's counts as the entry of `HEAD`.
+fn update(args: &Args, current: &BTreeMap<String, u64>) -> Result<(), String> {
+    let mut entries = history::read(&args.history)?;
+    let git = history::git_state(&repo())?;
+    let bench = match &args.bench {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let report: Value = serde_json::from_str(&text)
+                .map_err(|e| format!("{}: not a JSON report: {e}", path.display()))?;
+            Some(history::bench_figures(&report).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
+        // Keep the figures `benches/history.sh record` put in the entry of this clean commit.
+        None if !git.dirty => entries
+            .iter()
+            .find(|e| e["commit"] == git.commit.as_str() && e["dirty"] == false)
+            .and_then(|e| e.get("bench").cloned()),
+        None => None,
+    };
+    let entry = history::entry(&git, &rustc_version(), &history::now(), current, bench);
+    let replaced = history::upsert(&mut entries, entry);
+    history::write(&args.history, &entries)?;
+    for (id, ir) in current {
+        println!("{id}: {ir}");
+    }
+    let state = if git.dirty {
+        " with uncommitted changes (recorded as dirty)"
+    } else {
+        ""
+    };
+    println!(
+        "{} the entry of {}{state} in {} ({} entries): {} counts; commit it",
+        if replaced { "replaced" } else { "appended" },
+        git.short,
+        args.history.display(),
+        entries.len(),
+        current.len(),
+    );
+    Ok(())
+}
+
 fn run() -> Result<bool, String> {
     let args = parse_args().map_err(|e| format!("{e}\n\n{USAGE}"))?;
     let current = current_counts(&args.summaries)?;
     if args.update {
-        write_baseline(&args.baseline, &current)?;
-        for (id, ir) in &current {
-            println!("{id}: {ir}");
-        }
-        println!(
-            "wrote {} counts to {}; commit it",
-            current.len(),
-            args.baseline.display()
-        );
+        update(&args, &current)?;
         return Ok(true);
     }
-    let (baseline, baseline_rustc) = read_baseline(&args.baseline)?;
+    let entries = history::read(&args.history)?;
+    let last = entries.last().ok_or_else(|| {
+        format!(
+            "{}: no entry to take the baseline from (record one with `benches/icount.sh update` \
+             and commit it)",
+            args.history.display()
+        )
+    })?;
+    let baseline = history::ir_counts(last)?;
+    let baseline_rustc = last["rustc"].as_str().unwrap_or("unknown");
+    println!(
+        "baseline: {} ({}), the last of {} entries in {}",
+        history::label(last),
+        last["date"].as_str().unwrap_or("no date"),
+        entries.len(),
+        args.history.display(),
+    );
     let rustc = rustc_version();
     if baseline_rustc != rustc {
         println!(

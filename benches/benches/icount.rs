@@ -72,6 +72,24 @@ mod benches {
         })
     }
 
+    /// The allowlist of `origin_match.rs` at size `n`: `n` exact origins, `n / 10` wildcards (at
+    /// least one), the port wildcard and the two regexes.
+    fn matcher_of(n: usize) -> &'static OriginMatcher {
+        let mut entries = exact_origins(n);
+        entries.extend(
+            wildcard_bases((n / 10).max(1))
+                .iter()
+                .map(|b| format!("https://*.{b}")),
+        );
+        entries.push("http://localhost:*".into());
+        entries.push(r"regex:^https://pr-[0-9]+\.preview\.example\.dev$".into());
+        entries.push(r"regex:^https://[a-z0-9-]+\.review\.example\.dev$".into());
+        let list = Allowlist::parse(&entries).expect("the bench allowlist parses");
+        Box::leak(Box::new(
+            OriginMatcher::from_allowlist(&list).expect("the bench allowlist compiles"),
+        ))
+    }
+
     /// How many distinct origins each `matches` bench looks up.
     ///
     /// Which keys share a probe sequence in the matcher's hash tables depends on the hash keys, so
@@ -115,6 +133,14 @@ mod benches {
         let bases = wildcard_bases(N / 10);
         (0..LOOKUPS)
             .map(|i| format!("https://api.x{}", bases[i]))
+            .collect()
+    }
+
+    /// `LOOKUPS` near misses of wildcards: a host beside the bases `wildcard_bases` makes at every
+    /// size, the same bytes whatever the size of the allowlist.
+    fn near_misses() -> Vec<String> {
+        (0..LOOKUPS)
+            .map(|i| format!("https://api.xtenant{i}.example{}.com", i % 13))
             .collect()
     }
 
@@ -174,6 +200,37 @@ mod benches {
         (matcher, origins.leak())
     }
 
+    /// Setup of the benches on the allowlist of size `n` (10 or 100 000).
+    fn sized_setup(
+        n: usize,
+        origins: Vec<String>,
+        expect: bool,
+    ) -> (&'static OriginMatcher, &'static [Box<[u8]>]) {
+        fix_hash_keys();
+        let matcher = matcher_of(n);
+        let origins: Vec<Box<[u8]>> = origins
+            .into_iter()
+            .map(|o| o.into_bytes().into_boxed_slice())
+            .collect();
+        for origin in &origins {
+            assert_eq!(matcher.matches(origin), expect, "{}", origin.escape_ascii());
+        }
+        (matcher, origins.leak())
+    }
+
+    // `OriginMatcher::matches` on the same `LOOKUPS` near misses of wildcards, against the
+    // allowlist of `origin_match.rs` with 10 and with 100 000 exact origins: flat in the size.
+    #[library_benchmark]
+    #[bench::wildcard_miss_10(args = (10, near_misses(), false), setup = sized_setup)]
+    #[bench::wildcard_miss_100000(args = (100_000, near_misses(), false), setup = sized_setup)]
+    fn sized((matcher, origins): (&'static OriginMatcher, &'static [Box<[u8]>])) -> usize {
+        let matcher = black_box(matcher);
+        origins
+            .iter()
+            .filter(|origin| matcher.matches(black_box(origin)))
+            .count()
+    }
+
     // `OriginMatcher::matches` on `LOOKUPS` distinct origins of one kind. (A plain comment:
     // `#[library_benchmark]` rejects doc comments.)
     #[library_benchmark]
@@ -211,15 +268,96 @@ mod benches {
         (Box::leak(Box::new(set)), origins.leak())
     }
 
-    // The floor: `HashSet::contains` on the same `LOOKUPS` origins as `matches` of the same id.
+    /// Setup of the wildcard floor: the set of the allowlist's `N / 10` wildcard bases, and the
+    /// base each of `wildcard_hits` belongs to, cut beforehand (the issue's floor for a wildcard hit:
+    /// a lookup of the base the host belongs to).
+    fn base_floor_setup() -> Floor {
+        fix_hash_keys();
+        let bases: &'static [String] = wildcard_bases(N / 10).leak();
+        let set: std::collections::HashSet<&'static [u8], ahash::RandomState> =
+            bases.iter().map(|b| b.as_bytes()).collect();
+        let origins: Vec<Box<[u8]>> = wildcard_hits()
+            .into_iter()
+            .map(|o| {
+                let base = o.strip_prefix("https://api.").expect("a wildcard hit");
+                base.as_bytes().into()
+            })
+            .collect();
+        (Box::leak(Box::new(set)), origins.leak())
+    }
+
+    /// Setup of the regex floor: a set holding the allowlist's exact origins and the `LOOKUPS`
+    /// origins of `regex_hits` themselves, looked up with those (what a regex hit would cost if the
+    /// allowlist listed each origin it matches).
+    fn regex_floor_setup() -> Floor {
+        fix_hash_keys();
+        let mut keys = exact_origins(N);
+        keys.extend(regex_hits());
+        let keys: &'static [String] = keys.leak();
+        let set: std::collections::HashSet<&'static [u8], ahash::RandomState> =
+            keys.iter().map(|e| e.as_bytes()).collect();
+        let origins: Vec<Box<[u8]>> = regex_hits()
+            .into_iter()
+            .map(|o| o.into_bytes().into_boxed_slice())
+            .collect();
+        for o in &origins {
+            assert!(set.contains(&o[..]));
+        }
+        (Box::leak(Box::new(set)), origins.leak())
+    }
+
+    // The floor: `HashSet::contains` on the same `LOOKUPS` origins as `matches` of the same id
+    // (`wildcard_base`: on the bases of `matches/wildcard_hit`'s hosts, in the set of bases;
+    // `regex_hit`: in a set that holds them).
     #[library_benchmark]
     #[bench::exact_hit(args = (exact_hits(),), setup = floor_setup)]
     #[bench::wildcard_hit(args = (wildcard_hits(),), setup = floor_setup)]
+    #[bench::wildcard_base(setup = base_floor_setup)]
+    #[bench::regex_hit(setup = regex_floor_setup)]
     fn floor((set, origins): Floor) -> usize {
         let set = black_box(set);
         origins
             .iter()
             .filter(|origin| set.contains(&***black_box(origin)))
+            .count()
+    }
+
+    /// Setup of the `RegexSet` peer: the two regex entries of the allowlist in one
+    /// `regex::bytes::RegexSet` (Unicode off, as corsmatch compiles them), and `origins`.
+    fn regex_set_setup(
+        origins: Vec<String>,
+        expect: bool,
+    ) -> (&'static regex::bytes::RegexSet, &'static [Box<[u8]>]) {
+        fix_hash_keys();
+        let sources: Vec<String> = entries()
+            .iter()
+            .filter_map(|e| e.strip_prefix("regex:").map(String::from))
+            .collect();
+        let set = regex::bytes::RegexSetBuilder::new(&sources)
+            .unicode(false)
+            .build()
+            .expect("the regexes compile");
+        let origins: Vec<Box<[u8]>> = origins
+            .into_iter()
+            .map(|o| o.into_bytes().into_boxed_slice())
+            .collect();
+        for origin in &origins {
+            // Twice: the first call sets up the set's per-thread cache.
+            assert_eq!(set.is_match(origin), expect, "{}", origin.escape_ascii());
+            assert_eq!(set.is_match(origin), expect);
+        }
+        (Box::leak(Box::new(set)), origins.leak())
+    }
+
+    // The regex peer: `RegexSet::is_match` over the same patterns and origins as `matches/regex_*`.
+    #[library_benchmark]
+    #[bench::regex_hit(args = (regex_hits(), true), setup = regex_set_setup)]
+    #[bench::regex_miss(args = (regex_misses(), false), setup = regex_set_setup)]
+    fn regex_set((set, origins): (&'static regex::bytes::RegexSet, &'static [Box<[u8]>])) -> usize {
+        let set = black_box(set);
+        origins
+            .iter()
+            .filter(|origin| set.is_match(black_box(origin)))
             .count()
     }
 
@@ -295,7 +433,7 @@ mod benches {
 
     library_benchmark_group!(
         name = hot_paths;
-        benchmarks = matches, floor, preflight
+        benchmarks = matches, sized, floor, regex_set, preflight
     );
 }
 

@@ -1,5 +1,6 @@
 //! Workload helpers and peers shared by the corsmatch benchmarks.
 
+pub mod cold;
 pub mod history;
 pub mod layer;
 pub mod peers;

@@ -114,32 +114,57 @@ impl KeyHasher {
     }
 }
 
-/// One key of a [`ByteMap`].
-#[derive(Clone, Debug)]
-struct Slot<V> {
-    key: Box<[u8]>,
-    value: V,
+/// A value a [`ByteMap`] stores beside its key, packed into eight bytes of the key's record.
+pub(super) trait Packed: Copy {
+    fn pack(self) -> u64;
+    fn unpack(word: u64) -> Self;
 }
 
-/// An immutable hash map from byte strings to values, built once from a `HashMap`: open addressing
-/// with linear probing at a load of at most 1/4, a seeded [`KeyHasher`], and a [`LengthSet`] of the
-/// key lengths that answers most misses before any hashing. Each table cell holds the high 32 bits of
-/// its key's hash beside the key's index, so a probe compares key bytes only when 32 more bits of hash
-/// agree. A lookup probes at most as many cells as the key placed farthest from its home cell
-/// (measured when the map is built), so no request can make a lookup walk a long cluster.
+impl Packed for u64 {
+    fn pack(self) -> u64 {
+        self
+    }
+    fn unpack(word: u64) -> u64 {
+        word
+    }
+}
+
+/// The longest key a [`ByteMap`] holds: its length has ten bits of a table cell. Longer keys are
+/// left out when the map is built and never found; every key the matcher stores is at most
+/// [`crate::origin::MAX_ORIGIN_LEN`] bytes.
+pub(super) const MAX_KEY_LEN: usize = (1 << LEN_BITS) - 1;
+const LEN_BITS: u32 = 10;
+/// The bits of a cell that hold the hash tag and the key length (above the arena offset).
+const TAG_LEN: u64 = !0xffff_ffff;
+/// The bits of a hash kept as the tag: the top 22.
+const TAG: u64 = !((1u64 << (32 + LEN_BITS)) - 1);
+
+/// An immutable hash map from byte strings to [`Packed`] values, built once from a `HashMap`: open
+/// addressing with linear probing at a load of at most 1/4, a seeded [`KeyHasher`], and a
+/// [`LengthSet`] of the key lengths that answers most misses before any hashing.
+///
+/// The keys and values live in one arena, each key's record its value (eight bytes) followed by its
+/// bytes, so that a hit reads two places: the table cell and the record. Each table cell holds the
+/// high 22 bits of its key's hash, the key's length and the offset of its bytes in the arena; a probe
+/// compares key bytes only when the tag and the length agree. The records are laid out in key order,
+/// so the layout depends on the keys alone, never on the hash seeds or on where the allocator put
+/// the build's strings. A lookup probes at most as many cells as the key placed farthest from its home
+/// cell (measured when the map is built), so no request can make a lookup walk a long cluster.
 #[derive(Clone, Debug)]
 pub(super) struct ByteMap<V> {
     hasher: KeyHasher,
-    /// 0 for an empty cell, else the hash's high 32 bits above 1 + the index in `slots`.
+    /// 0 for an empty cell, else tag (22 bits) | key length (10 bits) | offset of the key in `arena`.
     table: Box<[u64]>,
-    slots: Vec<Slot<V>>,
+    /// The records: each value's eight bytes (little-endian), then its key's bytes.
+    arena: Box<[u8]>,
     /// The most cells a lookup probes.
     max_probe: usize,
     /// The lengths of the keys.
     pub(super) lengths: LengthSet,
+    value: std::marker::PhantomData<V>,
 }
 
-impl<V> ByteMap<V> {
+impl<V: Packed> ByteMap<V> {
     /// Builds the table of `map`, hashed with a fresh [`KeyHasher::random`].
     pub(super) fn new(map: Map<V>) -> ByteMap<V> {
         ByteMap::with_hasher(map, KeyHasher::random())
@@ -148,45 +173,49 @@ impl<V> ByteMap<V> {
     /// Builds the table of `map`, hashed with `hasher`.
     fn with_hasher(map: Map<V>, hasher: KeyHasher) -> ByteMap<V> {
         let mut lengths = LengthSet::default();
-        let mut slots: Vec<Slot<V>> = map
+        let mut entries: Vec<(Box<[u8]>, V)> = map
             .into_iter()
-            .map(|(key, value)| {
-                lengths.insert(key.len());
-                Slot { key, value }
-            })
+            .filter(|(key, _)| key.len() <= MAX_KEY_LEN)
             .collect();
         // Inserted in key order, not the build map's (randomly seeded) iteration order: which key is
-        // displaced, and so every probe length, is then a function of the seeds and the keys alone.
-        slots.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-        let size = (slots.len() * 4).next_power_of_two().max(8);
+        // displaced, and so every probe length, is then a function of the seeds and the keys alone,
+        // and the arena's layout a function of the keys alone.
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let arena_len: usize = entries.iter().map(|(key, _)| 8 + key.len()).sum();
+        let mut arena = Vec::with_capacity(arena_len);
+        let size = (entries.len() * 4).next_power_of_two().max(8);
         let mask = size - 1;
         let mut table = vec![0u64; size].into_boxed_slice();
         let mut max_probe = 1;
-        for (index, slot) in slots.iter().enumerate() {
-            let hash = hasher.hash(&slot.key);
+        for (key, value) in &entries {
+            lengths.insert(key.len());
+            arena.extend_from_slice(&value.pack().to_le_bytes());
+            // Offsets of at least 8 (after the first value), so that no occupied cell is 0.
+            let offset = u32::try_from(arena.len()).expect("the keys of a map exceed 4 GiB");
+            arena.extend_from_slice(key);
+            let hash = hasher.hash(key);
             let mut at = hash as usize & mask;
             let mut probes = 1;
             while table[at] != 0 {
                 at = (at + 1) & mask;
                 probes += 1;
             }
-            // Allowlists are bounded far below u32::MAX entries by memory.
-            let index = u32::try_from(index + 1).unwrap_or(u32::MAX);
-            table[at] = hash & !0xffff_ffff | u64::from(index);
+            table[at] = hash & TAG | (key.len() as u64) << 32 | u64::from(offset);
             max_probe = max_probe.max(probes);
         }
         ByteMap {
             hasher,
             table,
-            slots,
+            arena: arena.into_boxed_slice(),
             max_probe,
             lengths,
+            value: std::marker::PhantomData,
         }
     }
 
     /// The value of `key`.
     #[inline(always)]
-    pub(super) fn get(&self, key: &[u8]) -> Option<&V> {
+    pub(super) fn get(&self, key: &[u8]) -> Option<V> {
         if !self.lengths.may_contain(key.len()) {
             return None;
         }
@@ -195,9 +224,20 @@ impl<V> ByteMap<V> {
 
     /// The value of `key`, without looking at the length set first.
     #[inline(always)]
-    fn get_unfiltered(&self, key: &[u8]) -> Option<&V> {
+    fn get_unfiltered(&self, key: &[u8]) -> Option<V> {
+        self.find(key)
+            .map(|offset| V::unpack(word(&self.arena, offset.wrapping_sub(8))))
+    }
+
+    /// Where the bytes of `key` are in the arena.
+    #[inline(always)]
+    fn find(&self, key: &[u8]) -> Option<usize> {
+        let n = key.len();
+        if n > MAX_KEY_LEN {
+            return None;
+        }
         let hash = self.hasher.hash(key);
-        let tag = hash & !0xffff_ffff;
+        let want = hash & TAG | (n as u64) << 32;
         let mask = self.table.len() - 1;
         let mut at = hash as usize & mask;
         for _ in 0..self.max_probe {
@@ -205,10 +245,14 @@ impl<V> ByteMap<V> {
             if cell == 0 {
                 return None;
             }
-            if cell & !0xffff_ffff == tag {
-                let slot = self.slots.get((cell as u32 as usize).wrapping_sub(1))?;
-                if eq_bytes(&slot.key, key) {
-                    return Some(&slot.value);
+            if cell & TAG_LEN == want {
+                let offset = cell as u32 as usize;
+                if self
+                    .arena
+                    .get(offset..offset + n)
+                    .is_some_and(|stored| eq_bytes(stored, key))
+                {
+                    return Some(offset);
                 }
             }
             at = (at + 1) & mask;
@@ -219,17 +263,34 @@ impl<V> ByteMap<V> {
     /// [`ByteMap::get_unfiltered`], not inlined: for a probe inside a loop, where the inlined table
     /// fields would stay live in registers (and spill) across the whole loop.
     #[inline(never)]
-    pub(super) fn get_outlined(&self, key: &[u8]) -> Option<&V> {
+    pub(super) fn get_outlined(&self, key: &[u8]) -> Option<V> {
         self.get_unfiltered(key)
     }
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn contains_key(&self, key: &[u8]) -> bool {
-        self.get(key).is_some()
+        self.lengths.may_contain(key.len()) && self.find(key).is_some()
     }
 
-    pub(super) fn values(&self) -> impl Iterator<Item = &V> {
-        self.slots.iter().map(|s| &s.value)
+    /// The keys and values, in key order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&[u8], V)> {
+        let mut offsets: Vec<(usize, usize)> = self
+            .table
+            .iter()
+            .filter(|&&c| c != 0)
+            .map(|&c| (c as u32 as usize, (c >> 32) as usize & MAX_KEY_LEN))
+            .collect();
+        offsets.sort_unstable();
+        offsets.into_iter().map(|(offset, n)| {
+            (
+                &self.arena[offset..offset + n],
+                V::unpack(word(&self.arena, offset - 8)),
+            )
+        })
+    }
+
+    pub(super) fn values(&self) -> impl Iterator<Item = V> + '_ {
+        self.iter().map(|(_, v)| v)
     }
 }
 
@@ -249,6 +310,15 @@ mod tests {
     /// every probe has to compare key bytes. [`KeyHasher::random`] never picks it (its seeds are odd).
     const COLLIDING: KeyHasher = KeyHasher([1, 0, 3, 5]);
 
+    impl Packed for usize {
+        fn pack(self) -> u64 {
+            self as u64
+        }
+        fn unpack(word: u64) -> usize {
+            word as usize
+        }
+    }
+
     /// The map from each key to its position in `keys`.
     fn map_of<K: AsRef<[u8]>>(keys: &[K], hasher: KeyHasher) -> ByteMap<usize> {
         let map: Map<usize> = keys
@@ -267,7 +337,9 @@ mod tests {
         (0..m.table.len())
             .find(|&d| {
                 let cell = m.table[(home + d) & mask];
-                cell != 0 && *m.slots[cell as u32 as usize - 1].key == *key
+                let offset = cell as u32 as usize;
+                let n = (cell >> 32) as usize & MAX_KEY_LEN;
+                cell != 0 && m.arena[offset..offset + n] == *key
             })
             .map(|d| d + 1)
     }
@@ -276,9 +348,9 @@ mod tests {
     fn assert_finds_all<K: AsRef<[u8]>>(m: &ByteMap<usize>, keys: &[K]) {
         for (i, k) in keys.iter().enumerate() {
             let k = k.as_ref();
-            assert_eq!(m.get(k), Some(&i), "{:?}", String::from_utf8_lossy(k));
-            assert_eq!(m.get_unfiltered(k), Some(&i));
-            assert_eq!(m.get_outlined(k), Some(&i));
+            assert_eq!(m.get(k), Some(i), "{:?}", String::from_utf8_lossy(k));
+            assert_eq!(m.get_unfiltered(k), Some(i));
+            assert_eq!(m.get_outlined(k), Some(i));
             assert!(m.contains_key(k));
         }
     }
@@ -326,7 +398,7 @@ mod tests {
                 "https://example.com:443",
             ],
         );
-        assert_eq!(m.values().copied().collect::<Vec<_>>(), [0]);
+        assert_eq!(m.values().collect::<Vec<_>>(), [0]);
     }
 
     #[test]
@@ -342,7 +414,7 @@ mod tests {
                 .map(|i| format!("https://host{i}.example.org"))
                 .collect();
             assert_misses(&m, &misses);
-            let mut values: Vec<usize> = m.values().copied().collect();
+            let mut values: Vec<usize> = m.values().collect();
             values.sort_unstable();
             assert_eq!(values, (0..1000).collect::<Vec<_>>());
         }
@@ -361,7 +433,7 @@ mod tests {
         let m = map_of(&keys, COLLIDING);
         assert_eq!(m.table.len(), 32);
         // All home at cell 0 with tag 0: placed one after another, the last six probes from home.
-        assert!(m.table[..6].iter().all(|&c| c != 0 && c >> 32 == 0));
+        assert!(m.table[..6].iter().all(|&c| c != 0 && c & TAG == 0));
         assert!(m.table[6..].iter().all(|&c| c == 0));
         assert_eq!(m.max_probe, 6);
         assert_finds_all(&m, &keys);
@@ -393,7 +465,7 @@ mod tests {
         assert_eq!(m.table.len(), 16);
         let tags: Vec<u64> = keys
             .iter()
-            .map(|k| SEEDED.hash(k.as_bytes()) >> 32)
+            .map(|k| SEEDED.hash(k.as_bytes()) & TAG)
             .collect();
         assert!(tags.iter().enumerate().all(|(i, t)| !tags[..i].contains(t)));
         assert_eq!(m.max_probe, 4);
@@ -440,31 +512,63 @@ mod tests {
 
     #[test]
     fn miss_on_a_full_table_terminates() {
-        // Built by hand: `ByteMap::with_hasher` never fills more than a quarter of the cells. Eight
-        // keys of one length in eight cells, all of them home at cell 0 with tag 0, so that no cell is
-        // empty and every probe compares key bytes.
+        // Eight keys of one length, all of them home at cell 0 with tag 0; the table is then cut
+        // down by hand to their eight cells (`ByteMap::with_hasher` never fills more than a quarter
+        // of them), so that no cell is empty and every probe compares key bytes.
         let keys: Vec<String> = (0..8).map(|i| format!("https://{i}.example")).collect();
-        let mut lengths = LengthSet::default();
-        lengths.insert(keys[0].len());
-        let full = |max_probe| ByteMap {
-            hasher: COLLIDING,
-            table: (1..=8u64).collect(),
-            slots: keys
-                .iter()
-                .enumerate()
-                .map(|(i, k)| Slot {
-                    key: k.as_bytes().into(),
-                    value: i,
-                })
-                .collect(),
-            max_probe,
-            lengths: lengths.clone(),
-        };
+        let built = map_of(&keys, COLLIDING);
+        let cells: Box<[u64]> = built.table.iter().copied().filter(|&c| c != 0).collect();
+        assert_eq!(cells.len(), 8);
         for max_probe in [8, 9, 1000] {
-            let m = full(max_probe);
+            let m = ByteMap {
+                table: cells.clone(),
+                max_probe,
+                ..built.clone()
+            };
             assert_finds_all(&m, &keys);
             assert_misses(&m, &["https://8.example", "https://a.example"]);
         }
+    }
+
+    #[test]
+    fn keys_and_values_live_in_one_arena() {
+        let keys = ["https://b.example", "null", "https://a.example"];
+        let m = map_of(&keys, SEEDED);
+        assert_eq!(m.iter().count(), 3);
+        // In key order: value, then key bytes.
+        let mut expected = Vec::new();
+        for (key, value) in [
+            ("https://a.example", 2u64),
+            ("https://b.example", 0),
+            ("null", 1),
+        ] {
+            expected.extend_from_slice(&value.to_le_bytes());
+            expected.extend_from_slice(key.as_bytes());
+        }
+        assert_eq!(&*m.arena, &expected[..]);
+        let pairs: Vec<(&[u8], usize)> = m.iter().collect();
+        assert_eq!(
+            pairs,
+            [
+                (&b"https://a.example"[..], 2),
+                (&b"https://b.example"[..], 0),
+                (&b"null"[..], 1)
+            ]
+        );
+        // The same keys under other seeds: the same arena.
+        for hasher in [COLLIDING, KeyHasher::random()] {
+            assert_eq!(map_of(&keys, hasher).arena, m.arena);
+        }
+    }
+
+    #[test]
+    fn keys_longer_than_a_cell_can_say_are_left_out() {
+        let long = "x".repeat(MAX_KEY_LEN + 1);
+        let longest = "y".repeat(MAX_KEY_LEN);
+        let m = map_of(&[long.as_str(), longest.as_str()], SEEDED);
+        assert_eq!(m.iter().count(), 1);
+        assert_misses(&m, &[long.as_str()]);
+        assert_eq!(m.get(longest.as_bytes()), Some(1));
     }
 
     #[test]

@@ -38,6 +38,7 @@ mod byte_map;
 mod length_set;
 mod parts;
 mod regexes;
+mod shape;
 mod wildcards;
 
 use regex_automata::dfa::dense;
@@ -47,8 +48,8 @@ use crate::pattern::{Allowlist, HostSpec, Pattern, PatternErrors, PortSpec};
 use byte_map::{ByteMap, Map};
 use parts::Parts;
 pub(crate) use regexes::regex_builder;
-use regexes::Regexes;
 pub use regexes::REGEX_DFA_SIZE_LIMIT;
+use regexes::{Hit, Regexes};
 use wildcards::{OnBase, Probe, WildcardRule, Wildcards};
 
 /// Identifies an allowlist entry: its 0-based position in the configuration.
@@ -64,6 +65,15 @@ impl RuleId {
     fn new(index: usize) -> RuleId {
         // Allowlists are bounded far below u32::MAX by memory; saturate rather than wrap.
         RuleId(u32::try_from(index).unwrap_or(u32::MAX))
+    }
+}
+
+impl byte_map::Packed for RuleId {
+    fn pack(self) -> u64 {
+        u64::from(self.0)
+    }
+    fn unpack(word: u64) -> RuleId {
+        RuleId(word as u32)
     }
 }
 
@@ -165,7 +175,7 @@ impl OriginMatcher {
         }
         for id in [
             m.any,
-            m.any_port.values().min().copied(),
+            m.any_port.values().min(),
             m.wildcards.first(),
             m.regexes.as_ref().and_then(Regexes::first),
         ] {
@@ -192,9 +202,13 @@ impl OriginMatcher {
         if self.exact.contains_key(origin) {
             return true;
         }
-        if !self.needs_parse {
-            return false;
-        }
+        self.needs_parse && self.matches_beyond_exact(origin)
+    }
+
+    /// [`OriginMatcher::matches`] past a miss in the exact map, out of line: an exact hit stays a
+    /// short inlined path.
+    #[inline(never)]
+    fn matches_beyond_exact(&self, origin: &[u8]) -> bool {
         if self.any.is_some() {
             return origin::parse(origin).is_ok();
         }
@@ -213,10 +227,13 @@ impl OriginMatcher {
             Probe::Malformed => return false,
             Probe::Miss => {}
         }
-        self.regexes
-            .as_ref()
-            .is_some_and(|r| r.find(origin).is_some())
-            && origin::parse(origin).is_ok()
+        // What the DFA's language proves is not checked again (`shape.rs`); otherwise the grammar
+        // decides, by its short road for the usual shape (`origin::is_valid_cut`).
+        match self.regexes.as_ref().map(|r| r.hit(origin)) {
+            None | Some(Hit::None) => false,
+            Some(Hit::Proven) => shape::short_enough(parts.host),
+            Some(Hit::Unproven) => origin::is_valid_cut(origin, parts.scheme, parts.host),
+        }
     }
 
     /// The first entry, in config order, that allows `origin`. Allocation-free.
@@ -225,7 +242,7 @@ impl OriginMatcher {
         if origin.len() > origin::MAX_ORIGIN_LEN {
             return None;
         }
-        let exact = self.exact.get(origin).copied();
+        let exact = self.exact.get(origin);
         match (exact, self.first_other) {
             (_, None) => return exact,
             (Some(e), Some(other)) if e < other => return exact,
@@ -234,7 +251,7 @@ impl OriginMatcher {
         let parsed = origin::parse(origin).ok()?;
         let mut best = min(exact, self.any);
         if let Origin::Tuple(t) = parsed {
-            best = min(best, self.any_port.get(t.without_port()).copied());
+            best = min(best, self.any_port.get(t.without_port()));
             best = min(best, self.wildcards.find(&t, false));
             if let Some(r) = &self.regexes {
                 best = min(best, r.find(origin));

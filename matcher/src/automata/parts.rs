@@ -144,4 +144,60 @@ mod tests {
         let too_long = format!("{}://x", "a".repeat(origin::MAX_SCHEME_LEN + 1));
         assert_eq!(cut(&too_long), None);
     }
+
+    #[test]
+    fn a_valid_cut_is_what_the_grammar_says() {
+        let origins = [
+            "https://example.com",
+            "https://a.b-c.d_e.example.com",
+            "http://localhost:3000",
+            "https://example.com.",
+            "https://example.com..",
+            "https://.example.com",
+            "https://a..b",
+            "https://example.123",
+            "https://example.0x1f",
+            "https://example.0xg",
+            "https://1.2.3.4",
+            "https://1.2.3.04",
+            "https://[::1]",
+            "https://[::1]:8443",
+            "https://EXAMPLE.com",
+            "capacitor://MyApp",
+            "capacitor://My.App:99",
+            "Capacitor://x",
+            "c+d.e-f://x",
+            "1ab://x",
+            "file://x",
+            "https://xn--bcher-kva.example",
+            "https://xn--a.example",
+            "https://a_b.example",
+            "https://a%41.example",
+            "https://a@b",
+            "https://a:b:80",
+            "https://",
+            "ws://a.b:65535",
+            "https://example.com:443",
+        ];
+        let long_label = format!("https://{}.com", "a".repeat(64));
+        let long_host = format!("https://{}.com", vec!["a".repeat(60); 5].join("."));
+        let all = origins
+            .iter()
+            .map(|o| o.to_string())
+            .chain([long_label, long_host]);
+        for o in all {
+            let Some(p) = Parts::of(o.as_bytes()) else {
+                continue;
+            };
+            if origin::check_port(p.scheme, p.port).is_err() {
+                assert!(origin::parse(o.as_bytes()).is_err(), "{o}");
+                continue;
+            }
+            assert_eq!(
+                origin::is_valid_cut(o.as_bytes(), p.scheme, p.host),
+                origin::parse(o.as_bytes()).is_ok(),
+                "{o}"
+            );
+        }
+    }
 }

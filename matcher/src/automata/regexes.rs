@@ -19,6 +19,7 @@ use regex_automata::util::primitives::StateID;
 use regex_automata::util::start;
 use regex_automata::{Anchored, MatchKind};
 
+use super::shape::Checker;
 use super::RuleId;
 use crate::pattern::{self, PatternError, PatternErrorKind, PatternErrors};
 
@@ -69,13 +70,180 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-/// All regex entries, compiled into one anchored multi-pattern dense DFA.
+/// All regex entries, compiled into one anchored multi-pattern dense DFA, and that DFA copied into
+/// the table the lookup walks ([`Walk`]).
 #[derive(Clone, Debug)]
 pub(super) struct Regexes {
     dfa: dense::DFA<Vec<u32>>,
-    start: StateID,
     /// Rule id of each DFA pattern.
     ids: Vec<RuleId>,
+    walk: Walk,
+}
+
+/// The DFA as the lookup walks it: the states reachable from the anchored start, renumbered so that
+/// the dead state is 0, each state's row of transitions (one per byte class) padded to a power of
+/// two and its id premultiplied by that stride, and, per state, the smallest rule id that matches the
+/// whole input when the input ends there (the end-of-input transition worked out at build time).
+///
+/// `regex-automata`'s own `next_state` does the same lookup through its generic accessors; this copy
+/// lets the loop take four bytes between checks for the dead state (which loops to itself) and
+/// replaces the end-of-input transition and the match state's pattern list by one load.
+#[derive(Clone, Debug)]
+struct Walk {
+    classes: [u8; 256],
+    /// `table[state + class]`: the next state, premultiplied.
+    table: Box<[u32]>,
+    /// log2 of the row length.
+    stride2: u32,
+    start: u32,
+    /// Per state (by `state >> stride2`): the smallest rule id matching at the end of the input, or
+    /// `u32::MAX`, and whether every input ending there is of the grammar's usual shape
+    /// ([`super::shape`]).
+    accept: Box<[(u32, bool)]>,
+}
+
+/// What the walk of an origin found.
+pub(super) enum Hit {
+    /// No regex matches the whole origin.
+    None,
+    /// A regex matches, and the DFA proves the origin is `scheme://labels[:port]` of the usual shape
+    /// ([`super::shape`]): only the lengths of its labels and host are left to check.
+    Proven,
+    /// A regex matches; the DFA proves nothing about the grammar.
+    Unproven,
+}
+
+/// The most (state, checker state) pairs [`Walk::prove`] visits; past it, nothing is proven (and
+/// every hit runs the grammar). About 2 s of build time in the worst case, far more than any
+/// allowlist of hand-written regexes reaches.
+const PROOF_BUDGET: usize = 1 << 20;
+
+/// The dead state of a [`Walk`].
+const DEAD: u32 = 0;
+/// No rule matches.
+const NO_RULE: u32 = u32::MAX;
+
+impl Walk {
+    /// Copies the states of `dfa` reachable from `start`; `None` if one of them is a quit state (never
+    /// with the regex syntax of [`pattern`], which has no Unicode word boundaries).
+    fn new(dfa: &dense::DFA<Vec<u32>>, start: StateID, ids: &[RuleId]) -> Option<Walk> {
+        let mut classes = [0u8; 256];
+        let mut representatives: Vec<u8> = Vec::new();
+        for b in 0..=255u8 {
+            let class = dfa.byte_classes().get(b);
+            classes[usize::from(b)] = class;
+            if usize::from(class) == representatives.len() {
+                representatives.push(b);
+            }
+        }
+        let stride2 = representatives.len().next_power_of_two().trailing_zeros();
+        let stride = 1usize << stride2;
+        // Index 0 is the dead state; the others in the order they are reached.
+        let mut order: Vec<StateID> = Vec::new();
+        let mut index: std::collections::HashMap<StateID, u32> = std::collections::HashMap::new();
+        let mut number = |id: StateID, order: &mut Vec<StateID>| -> Option<u32> {
+            if dfa.is_quit_state(id) {
+                return None;
+            }
+            if dfa.is_dead_state(id) {
+                return Some(DEAD);
+            }
+            Some(*index.entry(id).or_insert_with(|| {
+                order.push(id);
+                order.len() as u32
+            }))
+        };
+        let start_index = number(start, &mut order)?;
+        let mut rows: Vec<u32> = vec![DEAD; stride];
+        let mut accept = vec![NO_RULE];
+        let mut at = 0;
+        while at < order.len() {
+            let id = order[at];
+            at += 1;
+            let mut row = vec![DEAD; stride];
+            for (class, &b) in representatives.iter().enumerate() {
+                let next = number(dfa.next_state(id, b), &mut order)?;
+                row[class] = next << stride2;
+            }
+            rows.extend_from_slice(&row);
+            let eoi = dfa.next_eoi_state(id);
+            accept.push(if dfa.is_match_state(eoi) {
+                (0..dfa.match_len(eoi))
+                    .map(|i| ids[dfa.match_pattern(eoi, i).as_usize()].0)
+                    .min()
+                    .unwrap_or(NO_RULE)
+            } else {
+                NO_RULE
+            });
+        }
+        let mut walk = Walk {
+            classes,
+            table: rows.into(),
+            stride2,
+            start: start_index << stride2,
+            accept: accept.into_iter().map(|a| (a, false)).collect(),
+        };
+        walk.prove();
+        Some(walk)
+    }
+
+    /// Marks the accepting states every input reaching which is of the usual shape: the product of
+    /// the DFA and a [`Checker`] explored from both start states over every byte, within
+    /// [`PROOF_BUDGET`] pairs.
+    fn prove(&mut self) {
+        let mut proven = vec![true; self.accept.len()];
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![(self.start, Checker::START)];
+        seen.insert((self.start, Checker::START));
+        while let Some((state, checker)) = stack.pop() {
+            if seen.len() > PROOF_BUDGET {
+                return;
+            }
+            let index = (state >> self.stride2) as usize;
+            if !checker.accepts() {
+                proven[index] = false;
+            }
+            for b in 0..=255u8 {
+                let next = self.table[state as usize + usize::from(self.classes[usize::from(b)])];
+                if next == DEAD {
+                    continue;
+                }
+                let pair = (next, checker.step(b));
+                if seen.insert(pair) {
+                    stack.push(pair);
+                }
+            }
+        }
+        for (accept, proven) in self.accept.iter_mut().zip(proven) {
+            accept.1 = accept.0 != NO_RULE && proven;
+        }
+    }
+
+    /// The smallest rule id matching the whole of `input`, or [`NO_RULE`], and whether the DFA
+    /// proves `input` of the usual shape.
+    #[inline(always)]
+    fn find(&self, input: &[u8]) -> (u32, bool) {
+        let table = &*self.table;
+        let class = |b: &u8| usize::from(self.classes[usize::from(*b)]);
+        let mut state = self.start;
+        let mut chunks = input.chunks_exact(4);
+        for c in &mut chunks {
+            state = table[state as usize + class(&c[0])];
+            state = table[state as usize + class(&c[1])];
+            state = table[state as usize + class(&c[2])];
+            state = table[state as usize + class(&c[3])];
+            if state == DEAD {
+                return (NO_RULE, false);
+            }
+        }
+        for b in chunks.remainder() {
+            state = table[state as usize + class(b)];
+        }
+        self.accept
+            .get((state >> self.stride2) as usize)
+            .copied()
+            .unwrap_or((NO_RULE, false))
+    }
 }
 
 impl Regexes {
@@ -93,11 +261,10 @@ impl Regexes {
         let start = dfa
             .start_state(&start::Config::new().anchored(Anchored::Yes))
             .map_err(|_| Self::unsupported(regexes, "no anchored start state"))?;
-        Ok(Regexes {
-            dfa,
-            start,
-            ids: regexes.iter().map(|r| r.2).collect(),
-        })
+        let ids: Vec<RuleId> = regexes.iter().map(|r| r.2).collect();
+        let walk = Walk::new(&dfa, start, &ids)
+            .ok_or_else(|| Self::unsupported(regexes, "a quit state in the DFA"))?;
+        Ok(Regexes { dfa, ids, walk })
     }
 
     /// The smallest rule id held.
@@ -219,20 +386,20 @@ impl Regexes {
     /// The smallest rule id among the regexes that match the whole of `origin`.
     #[inline]
     pub(super) fn find(&self, origin: &[u8]) -> Option<RuleId> {
-        let mut state = self.start;
-        for &b in origin {
-            state = self.dfa.next_state(state, b);
-            if self.dfa.is_dead_state(state) {
-                return None;
-            }
+        match self.walk.find(origin) {
+            (NO_RULE, _) => None,
+            (id, _) => Some(RuleId(id)),
         }
-        state = self.dfa.next_eoi_state(state);
-        if !self.dfa.is_match_state(state) {
-            return None;
+    }
+
+    /// Whether some regex matches the whole of `origin`, and what the DFA proves about it.
+    #[inline]
+    pub(super) fn hit(&self, origin: &[u8]) -> Hit {
+        match self.walk.find(origin) {
+            (NO_RULE, _) => Hit::None,
+            (_, true) => Hit::Proven,
+            (_, false) => Hit::Unproven,
         }
-        (0..self.dfa.match_len(state))
-            .map(|i| self.ids[self.dfa.match_pattern(state, i).as_usize()])
-            .min()
     }
 }
 
@@ -281,6 +448,31 @@ mod tests {
         let (dfa, ids) = r.parts();
         assert_eq!(dfa.pattern_len(), 3);
         assert_eq!(ids, [RuleId::new(5), RuleId::new(1), RuleId::new(3)]);
+    }
+
+    #[test]
+    fn what_the_language_proves() {
+        let kind = |r: &Regexes, o: &str| match r.hit(o.as_bytes()) {
+            Hit::None => "none",
+            Hit::Proven => "proven",
+            Hit::Unproven => "unproven",
+        };
+        let r = build(&[
+            ("^https://pr-[0-9]+\\.preview\\.example\\.dev$", 0),
+            ("^https://[a-z]+\\.example\\.[0-9]+$", 1),
+            ("^https?://.*\\.wide\\.example$", 2),
+            ("^wss://[a-z]+\\.example(:[0-9]{1,5})?$", 3),
+            ("^https://xn--[a-z]+\\.example$", 4),
+        ])
+        .unwrap();
+        assert_eq!(kind(&r, "https://pr-1.preview.example.dev"), "proven");
+        assert_eq!(kind(&r, "https://pr-x.preview.example.dev"), "none");
+        // A last label that may be a number, any byte, an `xn--` label: the grammar decides.
+        assert_eq!(kind(&r, "https://a.example.1"), "unproven");
+        assert_eq!(kind(&r, "https://a.wide.example"), "unproven");
+        assert_eq!(kind(&r, "https://xn--a.example"), "unproven");
+        assert_eq!(kind(&r, "wss://a.example:8443"), "proven");
+        assert_eq!(kind(&r, "wss://a.example"), "proven");
     }
 
     #[test]

@@ -71,20 +71,177 @@ impl WildcardRule {
     }
 }
 
+/// A [`WildcardRule`] as the lookup reads it: the scheme interned (an index into
+/// [`Wildcards::schemes`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Compact {
+    pub(super) id: RuleId,
+    port: PortSpec,
+    scheme: u32,
+    special: bool,
+    punycode_base: bool,
+}
+
+/// The rules on one base, as the value of the base's record in the map: one rule packed whole
+/// (the common case: no further memory to read on a hit), or where the base's rules start in
+/// [`Wildcards::more`] and how many there are.
+///
+/// Bit 63 clear, one rule: bits 0–31 its id, 32–33 the port kind (0 the default, 1 any, 2 one
+/// port), 34–49 the port, 50–57 the scheme (below 256), 58 `special`, 59 `punycode_base`.
+/// Bit 63 set: bits 0–31 the first index in `more`, 32–62 the count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Rules(u64);
+
+const SEVERAL: u64 = 1 << 63;
+
+impl Rules {
+    /// One rule packed, if its fields fit.
+    fn one(r: Compact) -> Option<Rules> {
+        let (kind, port) = match r.port {
+            PortSpec::Default => (0, 0),
+            PortSpec::Any => (1, 0),
+            PortSpec::Port(p) => (2, p),
+        };
+        (r.scheme < 256).then(|| {
+            Rules(
+                u64::from(r.id.0)
+                    | kind << 32
+                    | u64::from(port) << 34
+                    | u64::from(r.scheme) << 50
+                    | u64::from(r.special) << 58
+                    | u64::from(r.punycode_base) << 59,
+            )
+        })
+    }
+
+    /// The one rule packed, or `None` when the rules are in [`Wildcards::more`].
+    #[inline(always)]
+    fn single(self) -> Option<Compact> {
+        let w = self.0;
+        if w & SEVERAL != 0 {
+            return None;
+        }
+        let port = match (w >> 32) & 3 {
+            0 => PortSpec::Default,
+            1 => PortSpec::Any,
+            _ => PortSpec::Port((w >> 34) as u16),
+        };
+        Some(Compact {
+            id: RuleId(w as u32),
+            port,
+            scheme: ((w >> 50) & 0xff) as u32,
+            special: w & 1 << 58 != 0,
+            punycode_base: w & 1 << 59 != 0,
+        })
+    }
+
+    /// The range of [`Wildcards::more`] the rules are in (when not [`Rules::single`]).
+    fn range(self) -> std::ops::Range<usize> {
+        let start = self.0 as u32 as usize;
+        start..start + ((self.0 & !SEVERAL) >> 32) as usize
+    }
+}
+
+impl super::byte_map::Packed for Rules {
+    fn pack(self) -> u64 {
+        self.0
+    }
+    fn unpack(word: u64) -> Rules {
+        Rules(word)
+    }
+}
+
 /// Subdomain wildcards, by base domain.
 #[derive(Clone, Debug)]
 pub(super) struct Wildcards {
-    by_base: ByteMap<OnBase>,
+    by_base: ByteMap<Rules>,
+    /// The schemes of the rules, each once.
+    schemes: Box<[Box<[u8]>]>,
+    /// The rules of the bases that have several (or whose one rule does not pack), in id order per
+    /// base.
+    more: Box<[Compact]>,
     first: Option<RuleId>,
 }
 
 impl Wildcards {
     /// The structure of the rules `by_base`, the smallest of whose ids is `first`.
     pub(super) fn new(by_base: Map<OnBase>, first: Option<RuleId>) -> Wildcards {
+        let mut schemes: Vec<Box<[u8]>> = Vec::new();
+        let mut more = Vec::new();
+        // In key order, so that `more` does not depend on the build map's iteration order.
+        let mut bases: Vec<(Box<[u8]>, OnBase)> = by_base.into_iter().collect();
+        bases.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut packed: Map<Rules> = Map::default();
+        for (base, rules) in bases {
+            let compact: SmallVec<[Compact; 1]> = rules
+                .iter()
+                .map(|r| {
+                    let scheme = match schemes.iter().position(|s| *s == r.scheme) {
+                        Some(i) => i,
+                        None => {
+                            schemes.push(r.scheme.clone());
+                            schemes.len() - 1
+                        }
+                    };
+                    Compact {
+                        id: r.id,
+                        port: r.port,
+                        // Rules are bounded far below u32::MAX by memory.
+                        scheme: u32::try_from(scheme).unwrap_or(u32::MAX),
+                        special: r.special,
+                        punycode_base: r.punycode_base,
+                    }
+                })
+                .collect();
+            let rules = match (&compact[..], compact.first().and_then(|&r| Rules::one(r))) {
+                ([_], Some(one)) => one,
+                _ => {
+                    let start = more.len() as u64;
+                    more.extend_from_slice(&compact);
+                    Rules(SEVERAL | (compact.len() as u64) << 32 | start)
+                }
+            };
+            packed.insert(base, rules);
+        }
         Wildcards {
-            by_base: ByteMap::new(by_base),
+            by_base: ByteMap::new(packed),
+            schemes: schemes.into(),
+            more: more.into(),
             first,
         }
+    }
+
+    /// The rules on `base`, in id order.
+    #[cfg(test)]
+    fn rules_on(&self, base: &[u8]) -> Vec<Compact> {
+        self.by_base.get(base).map_or_else(Vec::new, |rules| {
+            rules
+                .single()
+                .map_or_else(|| self.more[rules.range()].to_vec(), |r| vec![r])
+        })
+    }
+
+    /// The first of `rules` (in id order) that accepts `scheme` and `port`.
+    #[inline(always)]
+    fn accepting(&self, rules: Rules, scheme: &[u8], port: Option<u16>) -> Option<Compact> {
+        let accepts = |r: &Compact| {
+            r.port.accepts(port)
+                && self
+                    .schemes
+                    .get(r.scheme as usize)
+                    .is_some_and(|s| eq_bytes(s, scheme))
+        };
+        match rules.single() {
+            Some(r) => accepts(&r).then_some(r),
+            None => self.more_accepting(rules, &accepts),
+        }
+    }
+
+    #[inline(never)]
+    fn more_accepting(&self, rules: Rules, accepts: &dyn Fn(&Compact) -> bool) -> Option<Compact> {
+        self.more
+            .get(rules.range())
+            .and_then(|more| more.iter().copied().find(|r| accepts(r)))
     }
 
     /// The smallest rule id held.
@@ -97,7 +254,7 @@ impl Wildcards {
     ///
     /// The candidate bases are the suffixes of the host whose length some base has and which follow
     /// a `.` with at least one byte in front of it, longest first.
-    #[inline]
+    #[inline(always)]
     pub(super) fn find_split(&self, parts: &Parts<'_>, port: Option<u16>) -> Probe {
         let host = parts.host;
         if self.first.is_none() || host.len() > origin::MAX_DOMAIN_LEN || host.len() < 3 {
@@ -122,10 +279,7 @@ impl Wildcards {
                 let Some(rules) = self.by_base.get_outlined(&host[dot + 1..]) else {
                     continue;
                 };
-                if let Some(rule) = rules
-                    .iter()
-                    .find(|r| eq_bytes(&r.scheme, parts.scheme) && r.port.accepts(port))
-                {
+                if let Some(rule) = self.accepting(rules, parts.scheme, port) {
                     // Scheme and base are valid (they equal validated config); the rest must be
                     // labels, and a host of a special scheme with an `xn--` label anywhere must be
                     // what "domain to ASCII" (URL standard §3.3) returns unchanged.
@@ -155,10 +309,7 @@ impl Wildcards {
             let Some(rules) = self.by_base.get(base) else {
                 continue;
             };
-            let hit = rules
-                .iter()
-                .find(|r| *r.scheme == *t.scheme() && r.port.accepts(t.port()))
-                .map(|r| r.id);
+            let hit = self.accepting(rules, t.scheme(), t.port()).map(|r| r.id);
             if hit.is_some() && any_hit {
                 return hit;
             }
@@ -281,7 +432,7 @@ mod tests {
         // Not what "domain to ASCII" returns: invalid punycode.
         assert_eq!(probe(&w, "https://xn--a.example.com"), "malformed");
         let w = wildcards(&[("https", "xn--bcher-kva.example", DEFAULT, 0)]);
-        assert!(w.by_base.get(b"xn--bcher-kva.example").unwrap()[0].punycode_base);
+        assert!(w.rules_on(b"xn--bcher-kva.example")[0].punycode_base);
         assert_eq!(probe(&w, "https://a.xn--bcher-kva.example"), "hit");
         // A right-to-left base (`א`) subjects the labels in front to the Bidi Rule, which a label
         // starting with a digit breaks, though it has no `xn--` of its own.
@@ -290,7 +441,7 @@ mod tests {
         assert_eq!(probe(&w, "https://1a.xn--4db.example"), "malformed");
         // An opaque host is never decoded.
         let w = wildcards(&[("foo", "example.com", DEFAULT, 0)]);
-        assert!(!w.by_base.get(b"example.com").unwrap()[0].special);
+        assert!(!w.rules_on(b"example.com")[0].special);
         assert_eq!(probe(&w, "foo://xn--a.example.com"), "hit");
     }
 
@@ -309,9 +460,7 @@ mod tests {
         assert_eq!(probe(&w, "https://a.b.example.com"), "hit");
         // The rules on one base are in id order.
         let ids: Vec<usize> = w
-            .by_base
-            .get(b"example.com")
-            .unwrap()
+            .rules_on(b"example.com")
             .iter()
             .map(|r| r.id.index())
             .collect();

@@ -224,29 +224,68 @@ impl Wildcards {
     /// The first of `rules` (in id order) that accepts `scheme` and `port`.
     #[inline(always)]
     fn accepting(&self, rules: Rules, scheme: &[u8], port: Option<u16>) -> Option<Compact> {
-        let accepts = |r: &Compact| {
-            r.port.accepts(port)
-                && self
-                    .schemes
-                    .get(r.scheme as usize)
-                    .is_some_and(|s| eq_bytes(s, scheme))
-        };
         match rules.single() {
-            Some(r) => accepts(&r).then_some(r),
-            None => self.more_accepting(rules, &accepts),
+            Some(r) => self.accepts(&r, scheme, port).then_some(r),
+            None => self.more_accepting(rules, scheme, port),
         }
     }
 
+    /// Whether the rule `r` accepts `scheme` and `port`.
+    #[inline(always)]
+    fn accepts(&self, r: &Compact, scheme: &[u8], port: Option<u16>) -> bool {
+        r.port.accepts(port)
+            && self
+                .schemes
+                .get(r.scheme as usize)
+                .is_some_and(|s| eq_bytes(s, scheme))
+    }
+
     #[inline(never)]
-    fn more_accepting(&self, rules: Rules, accepts: &dyn Fn(&Compact) -> bool) -> Option<Compact> {
+    fn more_accepting(&self, rules: Rules, scheme: &[u8], port: Option<u16>) -> Option<Compact> {
         self.more
             .get(rules.range())
-            .and_then(|more| more.iter().copied().find(|r| accepts(r)))
+            .and_then(|more| more.iter().copied().find(|r| self.accepts(r, scheme, port)))
     }
 
     /// The smallest rule id held.
     pub(super) fn first(&self) -> Option<RuleId> {
         self.first
+    }
+
+    /// [`Wildcards::find_split`] over the base lengths `low + i` for each bit `i` of `bits`, longest
+    /// first.
+    #[inline(always)]
+    fn probe_lengths(
+        &self,
+        mut bits: u64,
+        low: usize,
+        parts: &Parts<'_>,
+        port: Option<u16>,
+    ) -> Probe {
+        let host = parts.host;
+        while bits != 0 {
+            let bit = 63 - bits.leading_zeros() as usize;
+            bits ^= 1u64 << bit;
+            let dot = host.len() - (low + bit) - 1;
+            if host[dot] != b'.' {
+                continue;
+            }
+            let Some(rules) = self.by_base.get_outlined(&host[dot + 1..]) else {
+                continue;
+            };
+            if let Some(rule) = self.accepting(rules, parts.scheme, port) {
+                // Scheme and base are valid (they equal validated config); the rest must be
+                // labels, and a host of a special scheme with an `xn--` label anywhere must be
+                // what "domain to ASCII" (URL standard §3.3) returns unchanged.
+                return match origin::check_labels(&host[..dot], rule.special) {
+                    origin::Labels::Valid if !rule.punycode_base => Probe::Hit,
+                    origin::Labels::Malformed => Probe::Malformed,
+                    _ if origin::idna_accepts(host) => Probe::Hit,
+                    _ => Probe::Malformed,
+                };
+            }
+        }
+        Probe::Miss
     }
 
     /// Probes with unvalidated parts (port already validated): the first base found whose rule
@@ -261,35 +300,22 @@ impl Wildcards {
             return Probe::Miss;
         }
         // A base of length `len` leaves `host.len() - len - 1 >= 1` bytes of labels in front of its dot:
-        // the lengths below `limit` (at most 252), longest first.
+        // the lengths below `limit` (at most 252), longest first. A host of up to 65 bytes (nearly
+        // all) needs the first word of the length set only.
         let limit = host.len() - 1;
+        if limit <= 64 {
+            let bits = self.by_base.lengths.0[0] & (u64::MAX >> (64 - limit));
+            return self.probe_lengths(bits, 0, parts, port);
+        }
         for k in (0..=(limit - 1) / 64).rev() {
             let low = k * 64;
             let mut bits = self.by_base.lengths.0[k];
             if limit - low < 64 {
                 bits &= (1u64 << (limit - low)) - 1;
             }
-            while bits != 0 {
-                let bit = 63 - bits.leading_zeros() as usize;
-                bits ^= 1u64 << bit;
-                let dot = host.len() - (low + bit) - 1;
-                if host[dot] != b'.' {
-                    continue;
-                }
-                let Some(rules) = self.by_base.get_outlined(&host[dot + 1..]) else {
-                    continue;
-                };
-                if let Some(rule) = self.accepting(rules, parts.scheme, port) {
-                    // Scheme and base are valid (they equal validated config); the rest must be
-                    // labels, and a host of a special scheme with an `xn--` label anywhere must be
-                    // what "domain to ASCII" (URL standard §3.3) returns unchanged.
-                    return match origin::check_labels(&host[..dot], rule.special) {
-                        origin::Labels::Valid if !rule.punycode_base => Probe::Hit,
-                        origin::Labels::Malformed => Probe::Malformed,
-                        _ if origin::idna_accepts(host) => Probe::Hit,
-                        _ => Probe::Malformed,
-                    };
-                }
+            match self.probe_lengths(bits, low, parts, port) {
+                Probe::Miss => {}
+                found => return found,
             }
         }
         Probe::Miss

@@ -17,6 +17,7 @@ const CHECKS: &[(&str, Check)] = &[
     ("matcher", fuzzing::matcher),
     ("request_headers", fuzzing::request_headers),
     ("decision", fuzzing::decision),
+    ("matcher_regex", fuzzing::matcher_regex),
 ];
 
 /// The inputs under `root`, per target; an error names a folder or file that does not belong there.

@@ -7,8 +7,9 @@
 //! The derived seeds are the `case-*` files, named by a hash of their content so that the output is
 //! the same on every run; [`write()`] replaces them and leaves the other files of those folders (inputs
 //! the fuzzers found, minimized with `cargo fuzz cmin`) alone. [`stale`] tells whether the committed
-//! seeds still match the tables (a test runs it). The `decision` target decodes
-//! arbitrary bytes into policies and script calls, so its seeds are deterministic pseudo-random bytes; `matcher_regex` gets the literal seeds of the groups with a regex entry.
+//! seeds still match the tables (a test runs it). The `decision` and `http_adapter` targets decode
+//! arbitrary bytes into policies, script calls and header maps, so their seeds are deterministic
+//! pseudo-random bytes; `matcher_regex` gets the literal seeds of the groups with a regex entry.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -23,6 +24,7 @@ pub const TARGETS: &[&str] = &[
     "request_headers",
     "decision",
     "matcher_regex",
+    "http_adapter",
 ];
 
 /// The seeds of each target.
@@ -90,6 +92,10 @@ pub fn derive() -> Result<Seeds, TableError> {
     };
     for _ in 0..64 {
         add("decision", random(48));
+    }
+    // A policy, a request of up to eight headers and an upstream response of up to six take more.
+    for i in 0..64 {
+        add("http_adapter", random(64 + 4 * i));
     }
     Ok(seeds)
 }

@@ -18,6 +18,7 @@ const CHECKS: &[(&str, Check)] = &[
     ("request_headers", fuzzing::request_headers),
     ("decision", fuzzing::decision),
     ("matcher_regex", fuzzing::matcher_regex),
+    ("http_adapter", fuzzing::http_adapter),
 ];
 
 /// The inputs under `root`, per target; an error names a folder or file that does not belong there.

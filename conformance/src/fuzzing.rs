@@ -13,6 +13,7 @@
 //! | [`request_headers()`] | `Access-Control-Request-Headers` lines | the engine's preflight decision agrees with the naive engine's under three header policies |
 //! | [`decision()`] | a policy and a script call (generated) | engine, naive engine and browser model agree |
 //! | [`http_adapter()`] | a policy, a method, a request header map, an upstream response (generated) | the `http` adapter and the tower layer give the decision and response of `Policy::evaluate` on the raw request |
+//! | [`url_origin()`] | a value, a URL (literal and generated) | the request grammar agrees with the `url` crate, but for documented strictness rules |
 //!
 //! The structured targets decode their input with [`arbitrary::Unstructured`] into values drawn from
 //! generators of realistic entries, origins and requests; [`matcher`] and [`matcher_regex`] also take a
@@ -38,8 +39,10 @@ use corsmatch::OriginMatcher;
 
 mod adapter;
 pub mod cache;
+mod url_origin;
 
 pub use adapter::http_adapter;
+pub use url_origin::url_origin;
 
 /// The engine's parts of an origin ([`corsmatch::origin::parse`]), in the reference's type.
 pub fn engine_parts(bytes: &[u8]) -> Option<RefOrigin> {

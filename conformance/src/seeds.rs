@@ -9,7 +9,8 @@
 //! the fuzzers found, minimized with `cargo fuzz cmin`) alone. [`stale`] tells whether the committed
 //! seeds still match the tables (a test runs it). The `decision` and `http_adapter` targets decode
 //! arbitrary bytes into policies, script calls and header maps, so their seeds are deterministic
-//! pseudo-random bytes; `matcher_regex` gets the literal seeds of the groups with a regex entry.
+//! pseudo-random bytes; `matcher_regex` gets the literal seeds of the groups with a regex entry, and
+//! `url_origin` the origins of the tables, as `origin` does.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -25,6 +26,7 @@ pub const TARGETS: &[&str] = &[
     "decision",
     "matcher_regex",
     "http_adapter",
+    "url_origin",
 ];
 
 /// The seeds of each target.
@@ -55,6 +57,7 @@ pub fn derive() -> Result<Seeds, TableError> {
             let mut origins = Vec::new();
             for case in group.cases.iter().filter(|c| !c.hex) {
                 add("origin", case.origin.clone());
+                add("url_origin", case.origin.clone());
                 if !case.origin.contains(&b'\n') {
                     origins.push(String::from_utf8_lossy(&case.origin).into_owned());
                 }

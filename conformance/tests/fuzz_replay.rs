@@ -19,6 +19,7 @@ const CHECKS: &[(&str, Check)] = &[
     ("decision", fuzzing::decision),
     ("matcher_regex", fuzzing::matcher_regex),
     ("http_adapter", fuzzing::http_adapter),
+    ("url_origin", fuzzing::url_origin),
 ];
 
 /// The inputs under `root`, per target; an error names a folder or file that does not belong there.

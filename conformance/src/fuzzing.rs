@@ -242,10 +242,12 @@ pub fn check_matcher<S: AsRef<str>>(entries: &[S], origins: &[Vec<u8>]) -> Resul
     let (engine, naive) = &*compiled;
     for o in origins {
         let (m, f) = (engine.matches(o), engine.find(o).map(|r| r.index()));
-        // The reference's `matches` is `find(..).is_some()`: one call gives both.
-        let nf = naive.find(o);
+        // The reference's `matches` is `find(..).is_some()`, and `find` parses the origin first: one
+        // parse and one call give both.
+        let parsed = reference::parse_origin(o);
+        let nf = naive.find_parsed(o, parsed.as_ref());
         let nm = nf.is_some();
-        if (m, f) != (nm, nf) || engine_parts(o) != reference::parse_origin(o) {
+        if (m, f) != (nm, nf) || engine_parts(o) != parsed {
             let allow: Vec<String> = entries
                 .iter()
                 .map(|e| format!("{:?}", e.as_ref()))

@@ -2,11 +2,12 @@
 //!
 //! Compiling an allowlist (its regex DFA above all, built with the fuzzer's instrumentation) costs
 //! hundreds of times more than checking a few dozen origins against it, and libFuzzer's mutations
-//! leave the bytes an allowlist is drawn from unchanged in most of the inputs it derives from one
-//! another. So the `matcher` and `decision` checks keep the last few compiled values, keyed by the
-//! exact value they were compiled from (the entries, or the whole policy configuration: compared
-//! whole, never by a hash alone), and run every differential check per input as before: a cached
-//! value is the one a fresh compile of the same key returns, built by the same call.
+//! leave the bytes an allowlist is drawn from unchanged in many of the inputs it derives from one
+//! another. So the `matcher`, `matcher_regex`, `decision` and `http_adapter` checks keep the last
+//! few compiled values, keyed by the exact value they were compiled from (the entries, or the whole
+//! policy configuration: compared whole, never by a hash alone), and run every differential check
+//! per input as before: a cached value is the one a fresh compile of the same key returns, built by
+//! the same call.
 //!
 //! What it does not change, and what it does:
 //!

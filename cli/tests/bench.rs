@@ -29,20 +29,27 @@ fn workload_trace_is_deterministic_and_follows_the_seed() {
     assert_ne!(other.stdout, a.stdout);
 }
 
-#[test]
-fn bench_agrees_allocates_nothing_and_prints_the_table() {
-    let trace = temp("small.trace");
+/// Writes a trace of `requests` requests on the `small` policy to the temporary file `name`.
+fn small_trace(name: &str, requests: usize) -> std::path::PathBuf {
+    let trace = temp(name);
+    let requests = requests.to_string();
     let out = run(&[
         "workload",
         "trace",
         "--policy",
         "small",
         "--requests",
-        "2000",
+        &requests,
         "--out",
         trace.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    trace
+}
+
+#[test]
+fn bench_agrees_allocates_nothing_and_prints_the_table() {
+    let trace = small_trace("small.trace", 2000);
     let out = run(&[
         "bench",
         "--policy",
@@ -80,18 +87,7 @@ fn bench_agrees_allocates_nothing_and_prints_the_table() {
 
 #[test]
 fn bench_format_json_prints_one_object_with_a_row_per_engine() {
-    let trace = temp("json.trace");
-    let out = run(&[
-        "workload",
-        "trace",
-        "--policy",
-        "small",
-        "--requests",
-        "500",
-        "--out",
-        trace.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let trace = small_trace("json.trace", 500);
     let out = run(&[
         "bench",
         "--policy",

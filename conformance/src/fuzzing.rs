@@ -1,4 +1,4 @@
-//! The checks behind the fuzz targets , so that `cargo test` replays every input a
+//! The checks behind the fuzz targets, so that `cargo test` replays every input a
 //! fuzzer ever found through the same code, on stable Rust.
 //!
 //! Each target takes raw bytes and panics, with a message that holds a ready-to-paste regression case
@@ -8,15 +8,23 @@
 //! |---|---|---|
 //! | [`origin()`] | an `Origin` value | the engine's grammar and the reference's agree on accept/reject and on the parts |
 //! | [`pattern()`] | an allowlist entry | no panic; an accepted entry's normalized form parses to itself; its example origins match it |
-//! | [`matcher()`] | an allowlist and origins (literal, or generated) | `matches` and `find` agree with the reference |
+//! | [`matcher()`] | an allowlist without regexes and origins (literal, or generated) | `matches` and `find` agree with the reference |
+//! | [`matcher_regex()`] | the same, with regexes | the same |
 //! | [`request_headers()`] | `Access-Control-Request-Headers` lines | the engine's preflight decision agrees with the naive engine's under three header policies |
 //! | [`decision()`] | a policy and a script call (generated) | engine, naive engine and browser model agree |
+//! | [`http_adapter()`] | a policy, a method, a request header map, an upstream response (generated) | the `http` adapter and the tower layer give the decision and response of `Policy::evaluate` on the raw request |
+//! | [`url_origin()`] | a value, a URL (literal and generated) | the request grammar agrees with the `url` crate, but for documented strictness rules |
 //!
 //! The structured targets decode their input with [`arbitrary::Unstructured`] into values drawn from
-//! generators of realistic entries, origins and requests; [`matcher`] also takes a literal form, so
-//! that seeds can be written from the conformance tables: `L` + entries, one per line, an empty line,
-//! then origins, one per line.
+//! generators of realistic entries, origins and requests; [`matcher`] and [`matcher_regex`] also take a
+//! literal form, so that seeds can be written from the conformance tables: `L` + entries, one per
+//! line, an empty line, then origins, one per line.
+//!
+//! Compiled allowlists and policies are cached across inputs ([`cache`]), so that the structured
+//! targets spend their time on the checks rather than on compiling.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 use arbitrary::{Result as ArbResult, Unstructured};
@@ -28,6 +36,13 @@ use corsmatch::origin::{self, Origin};
 use corsmatch::pattern::{Allowlist, Pattern};
 use corsmatch::policy::{Policy, PolicyConfig, Request, Severity};
 use corsmatch::OriginMatcher;
+
+mod adapter;
+pub mod cache;
+mod url_origin;
+
+pub use adapter::http_adapter;
+pub use url_origin::url_origin;
 
 /// The engine's parts of an origin ([`corsmatch::origin::parse`]), in the reference's type.
 pub fn engine_parts(bytes: &[u8]) -> Option<RefOrigin> {
@@ -191,17 +206,48 @@ pub fn pattern(data: &[u8]) {
     }
 }
 
+/// An allowlist compiled by the engine (`None` when it refuses it) and by the reference.
+type CompiledList = Option<Rc<(OriginMatcher, ReferenceMatcher)>>;
+
+/// Compiles `entries` with the engine and the reference.
+fn compile_list<S: AsRef<str>>(entries: &[S]) -> CompiledList {
+    let (list, _) = Allowlist::parse_all(entries);
+    let engine = OriginMatcher::from_allowlist(&list).ok()?;
+    Some(Rc::new((engine, ReferenceMatcher::new(&list))))
+}
+
+/// [`compile_list`], through a per-thread cache of the last 64 lists ([`cache`]): at most 32
+/// entries each, a regex DFA among them under the engine's size limits.
+fn compiled_list<S: AsRef<str>>(entries: &[S]) -> CompiledList {
+    thread_local! {
+        static LISTS: RefCell<cache::Lru<Vec<String>, CompiledList>> = RefCell::new(cache::Lru::new(64));
+    }
+    if !cache::enabled() {
+        return compile_list(entries);
+    }
+    let key: Vec<String> = entries.iter().map(|e| e.as_ref().to_string()).collect();
+    if let Some(hit) = LISTS.with_borrow_mut(|c| c.get(&key)) {
+        return hit;
+    }
+    let compiled = compile_list(entries);
+    LISTS.with_borrow_mut(|c| c.insert(key, compiled.clone()));
+    compiled
+}
+
 /// Compares engine and reference on `entries` and `origins`; `Err` holds a regression case.
 pub fn check_matcher<S: AsRef<str>>(entries: &[S], origins: &[Vec<u8>]) -> Result<(), String> {
-    let (list, _) = Allowlist::parse_all(entries);
-    let Ok(engine) = OriginMatcher::from_allowlist(&list) else {
+    let Some(compiled) = compiled_list(entries) else {
         return Ok(());
     };
-    let naive = ReferenceMatcher::new(&list);
+    let (engine, naive) = &*compiled;
     for o in origins {
         let (m, f) = (engine.matches(o), engine.find(o).map(|r| r.index()));
-        let (nm, nf) = (naive.matches(o), naive.find(o));
-        if (m, f) != (nm, nf) || engine_parts(o) != reference::parse_origin(o) {
+        // The reference's `matches` is `find(..).is_some()`, and `find` parses the origin first: one
+        // parse and one call give both.
+        let parsed = reference::parse_origin(o);
+        let nf = naive.find_parsed(o, parsed.as_ref());
+        let nm = nf.is_some();
+        if (m, f) != (nm, nf) || engine_parts(o) != parsed {
             let allow: Vec<String> = entries
                 .iter()
                 .map(|e| format!("{:?}", e.as_ref()))
@@ -277,7 +323,8 @@ fn domain(u: &mut Unstructured<'_>) -> ArbResult<String> {
     Ok(labels.join("."))
 }
 
-fn entry(u: &mut Unstructured<'_>) -> ArbResult<String> {
+/// An allowlist entry; a `regex:` one only when `regexes` (else a port wildcard in its place).
+fn entry(u: &mut Unstructured<'_>, regexes: bool) -> ArbResult<String> {
     let scheme = *u.choose(SCHEMES)?;
     let port = |u: &mut Unstructured<'_>| -> ArbResult<String> {
         Ok(match u.int_in_range(0..=3)? {
@@ -290,7 +337,8 @@ fn entry(u: &mut Unstructured<'_>) -> ArbResult<String> {
         0..=3 => format!("{scheme}://{}{}", domain(u)?, port(u)?),
         4..=5 => format!("{scheme}://*.{}{}", domain(u)?, port(u)?),
         6 => format!("{scheme}://{}{}", u.choose(IPS)?, port(u)?),
-        7 => format!("regex:{}", u.choose(REGEXES)?),
+        7 if regexes => format!("regex:{}", u.choose(REGEXES)?),
+        7 => format!("{scheme}://{}:*", domain(u)?),
         8 => u.choose(&["null", "*"])?.to_string(),
         _ => format!("{}://{}/", scheme.to_uppercase(), domain(u)?.to_uppercase()),
     })
@@ -329,13 +377,29 @@ fn mutate(u: &mut Unstructured<'_>, origin: String) -> ArbResult<Vec<u8>> {
     Ok(b)
 }
 
-/// Target `matcher`: an allowlist of up to 32 entries and origins that are near misses of them,
-/// generated from the input (or given literally, see the module doc).
+/// Target `matcher`: an allowlist of up to 32 entries of every kind but `regex:` and origins that are
+/// near misses of them, generated from the input (or given literally, see the module doc; a literal
+/// `regex:` entry is left out). Regex entries are [`matcher_regex`]'s: compiling their DFA costs a
+/// hundred times more than the rest of an input.
 pub fn matcher(data: &[u8]) {
+    check_generated_matcher(data, false);
+}
+
+/// Target `matcher_regex`: [`matcher`] with `regex:` entries (about one generated entry in ten, and
+/// every literal one), so that most allowlists hold one.
+pub fn matcher_regex(data: &[u8]) {
+    check_generated_matcher(data, true);
+}
+
+fn check_generated_matcher(data: &[u8], regexes: bool) {
     let (entries, origins) = if let Some(literal) = data.strip_prefix(b"L") {
         let text = String::from_utf8_lossy(literal);
         let (e, o) = text.split_once("\n\n").unwrap_or((&text, ""));
-        let entries: Vec<String> = e.lines().map(str::to_string).collect();
+        let entries: Vec<String> = e
+            .lines()
+            .filter(|e| regexes || !e.starts_with(corsmatch::pattern::REGEX_PREFIX))
+            .map(str::to_string)
+            .collect();
         let origins: Vec<Vec<u8>> = o.split('\n').map(|s| s.as_bytes().to_vec()).collect();
         (entries, origins)
     } else {
@@ -343,7 +407,7 @@ pub fn matcher(data: &[u8]) {
         let generated = (|| -> ArbResult<(Vec<String>, Vec<Vec<u8>>)> {
             let n = u.int_in_range(1..=32)?;
             let entries = (0..n)
-                .map(|_| entry(&mut u))
+                .map(|_| entry(&mut u, regexes))
                 .collect::<ArbResult<Vec<_>>>()?;
             let mut origins = Vec::new();
             while !u.is_empty() && origins.len() < 32 {
@@ -557,9 +621,18 @@ pub fn check_decision(config: &PolicyConfig, script: &ScriptRequest) -> Result<(
     let Ok(policy) = Policy::new(config) else {
         return Ok(());
     };
-    let naive = NaiveEngine::new(config);
+    check_decision_with(config, &policy, &NaiveEngine::new(config), script)
+}
+
+/// [`check_decision`] with the policy built by the engine and the naive engine.
+fn check_decision_with(
+    config: &PolicyConfig,
+    policy: &Policy,
+    naive: &NaiveEngine,
+    script: &ScriptRequest,
+) -> Result<(), String> {
     for profile in Profile::ALL {
-        check_decision_as(profile, config, &policy, &naive, script)?;
+        check_decision_as(profile, config, policy, naive, script)?;
     }
     Ok(())
 }
@@ -724,10 +797,37 @@ fn some<T: Copy>(u: &mut Unstructured<'_>, pool: &[T]) -> ArbResult<Vec<T>> {
     Ok(out)
 }
 
-/// Decodes a policy and a script call from fuzz input.
-pub fn decision_input(u: &mut Unstructured<'_>) -> ArbResult<(PolicyConfig, ScriptRequest)> {
+/// Whether an input may have a regex entry in its policy: one input in 128, by a hash of the whole
+/// input. A policy with a regex costs a hundred times more to build than one without (its DFA, and
+/// the DFAs that decide what it lets in), and an input that found coverage with a regex would
+/// otherwise pass it on to nearly every input derived from it; this way, whatever the corpus holds,
+/// one run in 128 at most builds one. The pool holds one regex, so what a regex adds to a decision is
+/// covered within the first few of those.
+pub fn regex_turn(data: &[u8]) -> bool {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in data {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    h.is_multiple_of(128)
+}
+
+/// Picks each of the [`ORIGIN_POOL`] entries with odds of one in three, its regex only when
+/// `regexes` (see [`regex_turn`]).
+fn some_origins(u: &mut Unstructured<'_>, regexes: bool) -> ArbResult<Vec<&'static str>> {
+    let mut out = Vec::new();
+    for &x in ORIGIN_POOL {
+        if u.ratio(1, 3)? && (regexes || !x.starts_with(corsmatch::pattern::REGEX_PREFIX)) {
+            out.push(x);
+        }
+    }
+    Ok(out)
+}
+
+/// Decodes a policy from fuzz input (the first part of [`decision_input`]); a regex entry only when
+/// `regexes`.
+pub fn policy_config(u: &mut Unstructured<'_>, regexes: bool) -> ArbResult<PolicyConfig> {
     let strings = |v: Vec<&str>| v.into_iter().map(String::from).collect::<Vec<_>>();
-    let config = PolicyConfig::new(strings(some(u, ORIGIN_POOL)?))
+    Ok(PolicyConfig::new(strings(some_origins(u, regexes)?))
         .methods(strings(some(u, METHODS)?))
         .request_headers(strings(some(u, HEADER_NAMES)?))
         .expose_headers(strings(some(u, &["x-request-id", "*"])?))
@@ -737,7 +837,15 @@ pub fn decision_input(u: &mut Unstructured<'_>) -> ArbResult<(PolicyConfig, Scri
         } else {
             None
         })
-        .private_network(u.arbitrary()?);
+        .private_network(u.arbitrary()?))
+}
+
+/// Decodes a policy and a script call from fuzz input; a regex entry only when `regexes`.
+pub fn decision_input(
+    u: &mut Unstructured<'_>,
+    regexes: bool,
+) -> ArbResult<(PolicyConfig, ScriptRequest)> {
+    let config = policy_config(u, regexes)?;
     let script = ScriptRequest {
         body: false,
         cache: Default::default(),
@@ -752,13 +860,42 @@ pub fn decision_input(u: &mut Unstructured<'_>) -> ArbResult<(PolicyConfig, Scri
     Ok((config, script))
 }
 
+/// A policy built by the engine (`None` when it refuses it) and by the naive engine.
+type BuiltPolicy = Option<Rc<(Policy, NaiveEngine)>>;
+
+/// Builds `config` with the engine and the naive engine, through a per-thread cache of the last 64
+/// policies ([`cache`]), keyed by the whole configuration.
+fn built_policy(config: &PolicyConfig) -> BuiltPolicy {
+    thread_local! {
+        static POLICIES: RefCell<cache::Lru<String, BuiltPolicy>> = RefCell::new(cache::Lru::new(64));
+    }
+    let build = || {
+        let policy = Policy::new(config).ok()?;
+        Some(Rc::new((policy, NaiveEngine::new(config))))
+    };
+    if !cache::enabled() {
+        return build();
+    }
+    let key = format!("{config:?}");
+    if let Some(hit) = POLICIES.with_borrow_mut(|c| c.get(&key)) {
+        return hit;
+    }
+    let built = build();
+    POLICIES.with_borrow_mut(|c| c.insert(key, built.clone()));
+    built
+}
+
 /// Target `decision`: a generated policy (invalid ones are skipped) and script call.
 pub fn decision(data: &[u8]) {
     let mut u = Unstructured::new(data);
-    let Ok((config, script)) = decision_input(&mut u) else {
+    let Ok((config, script)) = decision_input(&mut u, regex_turn(data)) else {
         return;
     };
-    if let Err(e) = check_decision(&config, &script) {
+    let Some(built) = built_policy(&config) else {
+        return;
+    };
+    let (policy, naive) = &*built;
+    if let Err(e) = check_decision_with(&config, policy, naive, &script) {
         panic!("{e}");
     }
 }

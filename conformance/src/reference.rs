@@ -423,9 +423,14 @@ impl ReferenceMatcher {
     /// Index (`Entry::index`) of the first entry in config order that matches, `None` if none matches or
     /// the value is malformed.
     pub fn find(&self, origin: &[u8]) -> Option<usize> {
-        let parsed = parse_origin(origin)?;
+        self.find_parsed(origin, parse_origin(origin).as_ref())
+    }
+
+    /// [`ReferenceMatcher::find`], given `parse_origin(origin)`.
+    pub fn find_parsed(&self, origin: &[u8], parsed: Option<&RefOrigin>) -> Option<usize> {
+        let parsed = parsed?;
         for entry in &self.entries {
-            if entry_matches(entry, origin, &parsed) {
+            if entry_matches(entry, origin, parsed) {
                 return Some(entry.index);
             }
         }

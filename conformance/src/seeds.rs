@@ -7,8 +7,10 @@
 //! The derived seeds are the `case-*` files, named by a hash of their content so that the output is
 //! the same on every run; [`write()`] replaces them and leaves the other files of those folders (inputs
 //! the fuzzers found, minimized with `cargo fuzz cmin`) alone. [`stale`] tells whether the committed
-//! seeds still match the tables (a test runs it). The `decision` target decodes arbitrary bytes into
-//! policies and script calls, so its seeds are deterministic pseudo-random bytes.
+//! seeds still match the tables (a test runs it). The `decision` and `http_adapter` targets decode
+//! arbitrary bytes into policies, script calls and header maps, so their seeds are deterministic
+//! pseudo-random bytes; `matcher_regex` gets the literal seeds of the groups with a regex entry, and
+//! `url_origin` the origins of the tables, as `origin` does.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -22,6 +24,9 @@ pub const TARGETS: &[&str] = &[
     "matcher",
     "request_headers",
     "decision",
+    "matcher_regex",
+    "http_adapter",
+    "url_origin",
 ];
 
 /// The seeds of each target.
@@ -52,12 +57,16 @@ pub fn derive() -> Result<Seeds, TableError> {
             let mut origins = Vec::new();
             for case in group.cases.iter().filter(|c| !c.hex) {
                 add("origin", case.origin.clone());
+                add("url_origin", case.origin.clone());
                 if !case.origin.contains(&b'\n') {
                     origins.push(String::from_utf8_lossy(&case.origin).into_owned());
                 }
             }
             // The matcher target's literal form: `L`, the entries, an empty line, the origins.
             let literal = format!("L{}\n\n{}", group.allow.join("\n"), origins.join("\n"));
+            if group.allow.iter().any(|e| e.starts_with("regex:")) {
+                add("matcher_regex", literal.clone().into_bytes());
+            }
             add("matcher", literal.into_bytes());
         }
     }
@@ -74,16 +83,22 @@ pub fn derive() -> Result<Seeds, TableError> {
         }
     }
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    for _ in 0..64 {
-        let seed: Vec<u8> = (0..48)
+    let mut random = |len: usize| -> Vec<u8> {
+        (0..len)
             .map(|_| {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
                 x as u8
             })
-            .collect();
-        add("decision", seed);
+            .collect()
+    };
+    for _ in 0..64 {
+        add("decision", random(48));
+    }
+    // A policy, a request of up to eight headers and an upstream response of up to six take more.
+    for i in 0..64 {
+        add("http_adapter", random(64 + 4 * i));
     }
     Ok(seeds)
 }

@@ -17,6 +17,9 @@ const CHECKS: &[(&str, Check)] = &[
     ("matcher", fuzzing::matcher),
     ("request_headers", fuzzing::request_headers),
     ("decision", fuzzing::decision),
+    ("matcher_regex", fuzzing::matcher_regex),
+    ("http_adapter", fuzzing::http_adapter),
+    ("url_origin", fuzzing::url_origin),
 ];
 
 /// The inputs under `root`, per target; an error names a folder or file that does not belong there.

@@ -293,8 +293,16 @@ impl Source {
 /// A string the regex `hir` matches (repetitions are cut at 3 beyond their minimum; look-arounds,
 /// which are only anchors here, are skipped).
 fn sample(hir: &Hir, rng: &mut Rng, out: &mut Vec<u8>) {
+    let nothing = Break {
+        target: usize::MAX,
+        variant: 0,
+    };
+    sample_broken(hir, rng, out, nothing, &mut 0, &mut false);
+}
+
+/// [`sample`] of a node without children.
+fn sample_leaf(hir: &Hir, rng: &mut Rng, out: &mut Vec<u8>) {
     match hir.kind() {
-        HirKind::Empty | HirKind::Look(_) => {}
         HirKind::Literal(lit) => out.extend_from_slice(&lit.0),
         HirKind::Class(Class::Bytes(class)) => {
             if let Some(range) = pick_range(class.ranges().len(), rng).map(|i| class.ranges()[i]) {
@@ -311,16 +319,7 @@ fn sample(hir: &Hir, rng: &mut Rng, out: &mut Vec<u8>) {
                 out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
             }
         }
-        HirKind::Repetition(rep) => {
-            let max = rep.max.unwrap_or(rep.min + 3).min(rep.min + 3);
-            let n = rep.min + rng.below((max - rep.min) as usize + 1) as u32;
-            for _ in 0..n {
-                sample(&rep.sub, rng, out);
-            }
-        }
-        HirKind::Capture(cap) => sample(&cap.sub, rng, out),
-        HirKind::Concat(parts) => parts.iter().for_each(|p| sample(p, rng, out)),
-        HirKind::Alternation(alts) => sample(rng.pick(alts), rng, out),
+        _ => {} // empty, look-arounds
     }
 }
 
@@ -382,8 +381,8 @@ struct Break {
     variant: usize,
 }
 
-/// Like [`sample`], but node number `at.target` (pre-order, counted in `index`) is broken when it
-/// can be; `broken` tells whether it was. Nodes inside a repetition are numbered once and broken on
+/// The walk behind [`sample`] (which breaks nothing) and [`regex_misses`]: node number `at.target`
+/// (pre-order, counted in `index`) is broken when it can be; `broken` tells whether it was. Nodes inside a repetition are numbered once and broken on
 /// the first pass only.
 fn sample_broken(
     hir: &Hir,
@@ -446,7 +445,7 @@ fn sample_broken(
     match hir.kind() {
         HirKind::Repetition(rep) => {
             let max = rep.max.unwrap_or(rep.min + 3).min(rep.min + 3);
-            let n = (rep.min + rng.below((max - rep.min) as usize + 1) as u32).max(1);
+            let n = rep.min + rng.below((max - rep.min) as usize + 1) as u32;
             let body = *index;
             for i in 0..n {
                 *index = body;
@@ -484,7 +483,7 @@ fn sample_broken(
             sample_broken(&alts[i], rng, out, at, index, broken);
             skip(index);
         }
-        _ => sample(hir, rng, out),
+        _ => sample_leaf(hir, rng, out),
     }
 }
 
